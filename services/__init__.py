@@ -1,0 +1,1 @@
+"""The seven domain services of the platform; each subpackage has the same shape."""
