@@ -1,0 +1,1 @@
+"""Cross-service plumbing: settings, database sessions, errors, auth, cache, discovery, events. No domain rules."""

@@ -1,0 +1,72 @@
+"""The app factory every service uses: same plumbing, same `/health`, same error envelope, same lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from common.auth import TokenVerifier
+from common.cache import CachedReads, make_cache
+from common.db import Database
+from common.deps import Runtime
+from common.errors import ERROR_RESPONSES, error_response, install_error_handlers
+from common.logging import get_logger
+from common.middleware import RequestContextMiddleware
+from common.settings import get_settings
+
+log = get_logger("common.app")
+
+
+def create_service_app(*, service: str, archive: str, title: str, routers: list[APIRouter]) -> FastAPI:
+    """A FastAPI app for one service. `app.state.instance` is set by the runner before start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings = get_settings()
+        instance = getattr(app.state, "instance", f"{service}-local")
+        verifier = TokenVerifier(settings, service, instance)
+        cache = make_cache(settings)
+        reads = CachedReads(cache, service, settings.cache_ttl_seconds, settings.replica_max_lag_seconds + 1.0)
+        runtime = Runtime(service=service, archive=archive, instance=instance, settings=settings,
+                          db=Database(service, settings), cache=cache, verifier=verifier, reads=reads)
+        app.state.runtime = runtime
+        verifier.start()
+        log.info("service_started", archive=archive)
+        try:
+            yield
+        finally:
+            verifier.stop()
+            runtime.db.dispose()
+
+    app = FastAPI(title=title, lifespan=lifespan, responses=ERROR_RESPONSES)
+    install_error_handlers(app)
+    _install_database_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+
+    @app.get("/health", include_in_schema=False)
+    def health(request: Request) -> JSONResponse:
+        runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+        if runtime is None or runtime.draining:
+            return JSONResponse({"status": "critical", "reason": "draining"}, status_code=503)
+        return JSONResponse({"status": "passing", "service": service, "instance": runtime.instance})
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _install_database_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Services check uniqueness first; this only catches the race where two requests pass that check at once.
+        log.warning("integrity_error", error=str(exc.orig))
+        return error_response(409, "resource.conflict", "The change conflicts with existing data")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database_unavailable", error=str(exc.orig))
+        return error_response(503, "database.unavailable", "The database is temporarily unavailable")

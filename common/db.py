@@ -1,0 +1,250 @@
+"""Engines and sessions: a write session on the primary, a read session on the replica.
+
+`WriteSession` and `ReadSession` are distinct types so a signature says which one a function needs. The request
+dependency (see `common.deps`) commits the write session; domain code only adds, flushes and raises.
+
+The replica is a performance aid, never a point of failure: a monitor thread probes it, and reads fall back to
+the primary while it is down or lagging more than `replica_max_lag_seconds`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["Database", "ReadSession", "Session", "WriteSession", "after_commit", "schema_name"]
+
+from common.logging import get_logger
+from common.settings import Settings
+
+log = get_logger("common.db")
+
+
+class WriteSession(Session):
+    """A session on the primary. Committed by the request's unit of work, never by domain code."""
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the unit of work has committed (e.g. cache invalidation); skipped on rollback."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+class ReadSession(Session):
+    """A session for reads, on the replica when it is healthy. Flushing anything is a programming error."""
+
+
+@event.listens_for(ReadSession, "before_flush")
+def _refuse_flush(session: Session, *_: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("A ReadSession must not write; use a WriteSession")
+
+
+def schema_name(service: str) -> str:
+    return f"hap_{service}"
+
+
+def database_url(settings: Settings, service: str, *, replica: bool = False) -> str | None:
+    base = settings.db_replica_url if replica else settings.db_primary_url
+    if not base:
+        if replica:
+            return None
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(settings.data_dir / f'{service}.db').resolve()}"
+    return f"{base.rstrip('/')}/{schema_name(service)}?charset=utf8mb4"
+
+
+def _make_engine(url: str, settings: Settings) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
+            # WAL lets readers run beside the single writer; foreign keys are off by default in SQLite.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 3, "read_timeout": 30, "write_timeout": 30},
+    )
+
+
+def ensure_schema(settings: Settings, service: str) -> None:
+    """Create the service's schema on a MySQL server (the embedded SQLite file needs nothing)."""
+    if not settings.db_primary_url:
+        return
+    engine = create_engine(settings.db_primary_url.rstrip("/") + "/?charset=utf8mb4")
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{schema_name(service)}` "
+                          "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    engine.dispose()
+
+
+@dataclass
+class ReplicaState:
+    healthy: bool = False
+    lag_seconds: float | None = None
+    reason: str = "not probed yet"
+    checked_at: float = 0.0
+
+
+class ReplicaMonitor:
+    """Probes the replica in the background and says whether reads may go there.
+
+    Lag comes from the replica's own `Seconds_Behind_Master`; when replication is stopped that is NULL, so the
+    GTID positions are compared instead and the lag counts from when the replica was first seen behind.
+    """
+
+    def __init__(self, primary: Engine, replica: Engine, max_lag: float, interval: float):
+        self.primary, self.replica = primary, replica
+        self.max_lag, self.interval = max_lag, interval
+        self.state = ReplicaState()
+        self._behind_since: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="replica-monitor", daemon=True)
+        self._thread.start()
+
+    def usable(self) -> bool:
+        state = self.state
+        fresh = time.monotonic() - state.checked_at < max(3 * self.interval, 3.0)
+        return fresh and state.healthy
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def mark_down(self, exc: Exception) -> None:
+        log.warning("replica_state_changed", healthy=False, reason=f"unreachable: {type(exc).__name__}")
+        self.state = ReplicaState(False, None, f"unreachable: {type(exc).__name__}", time.monotonic())
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.probe()
+            self._stop.wait(self.interval)
+
+    def probe(self) -> ReplicaState:
+        now = time.monotonic()
+        try:
+            lag = self._measure_lag(now)
+        except Exception as exc:  # any failure to reach or read the replica means: do not use it
+            new = ReplicaState(False, None, f"unreachable: {type(exc).__name__}", now)
+        else:
+            healthy = lag <= self.max_lag
+            new = ReplicaState(healthy, lag, "ok" if healthy else f"lagging {lag:.1f}s", now)
+        if new.healthy != self.state.healthy:
+            log.warning("replica_state_changed", healthy=new.healthy, reason=new.reason)
+        self.state = new
+        return new
+
+    def _measure_lag(self, now: float) -> float:
+        with self.replica.connect() as conn:
+            row = conn.exec_driver_sql("SHOW SLAVE STATUS").mappings().first()
+            if row is None:  # not configured as a replica: it is whatever it is, treat as current
+                return 0.0
+            seconds = row.get("Seconds_Behind_Master", row.get("Seconds_Behind_Source"))
+            replica_pos = conn.exec_driver_sql("SELECT @@gtid_slave_pos").scalar()
+        if seconds is not None and row.get("Slave_SQL_Running") == "Yes":
+            if seconds == 0:
+                self._behind_since = None
+            return float(seconds)
+        with self.primary.connect() as conn:
+            primary_pos = conn.exec_driver_sql("SELECT @@gtid_binlog_pos").scalar()
+        if _gtid_covers(replica_pos or "", primary_pos or ""):
+            self._behind_since = None
+            return 0.0
+        if self._behind_since is None:
+            self._behind_since = now
+        return now - self._behind_since
+
+
+def _gtid_covers(replica_pos: str, primary_pos: str) -> bool:
+    """True when the replica's MariaDB GTID position has reached the primary's in every replication domain."""
+
+    def parse(pos: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for part in filter(None, (p.strip() for p in pos.split(","))):
+            domain, _server, seq = part.split("-")
+            out[domain] = max(out.get(domain, 0), int(seq))
+        return out
+
+    have = parse(replica_pos)
+    return all(have.get(domain, 0) >= seq for domain, seq in parse(primary_pos).items())
+
+
+class Database:
+    """The engines and session factories of one service."""
+
+    def __init__(self, service: str, settings: Settings):
+        self.service = service
+        self.primary = _make_engine(database_url(settings, service), settings)
+        replica_url = database_url(settings, service, replica=True)
+        self.replica = _make_engine(replica_url, settings) if replica_url else None
+        self._write = sessionmaker(self.primary, class_=WriteSession, expire_on_commit=False)
+        self._read_primary = sessionmaker(self.primary, class_=ReadSession, autoflush=False)
+        self._read_replica = (
+            sessionmaker(self.replica, class_=ReadSession, autoflush=False) if self.replica else None
+        )
+        self.monitor = (
+            ReplicaMonitor(self.primary, self.replica, settings.replica_max_lag_seconds,
+                           settings.replica_probe_seconds)
+            if self.replica else None
+        )
+
+    @contextmanager
+    def write(self) -> Iterator[WriteSession]:
+        """A unit of work: commits when the block ends normally, rolls back when it raises."""
+        session = self._write()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        for callback in session.info.get("after_commit", ()):
+            callback()
+
+    def replica_usable(self) -> bool:
+        return self.monitor is not None and self.monitor.usable()
+
+    @contextmanager
+    def read(self, *, primary: bool = False) -> Iterator[ReadSession]:
+        """A read session: on the replica unless `primary` is asked for or the replica is not usable."""
+        use_replica = not primary and self._read_replica is not None and self.replica_usable()
+        session = self._read_replica() if use_replica else self._read_primary()
+        if use_replica:
+            try:
+                session.connection()  # check out now, so a replica that died since the last probe is caught here
+            except Exception as exc:
+                session.close()
+                self.monitor.mark_down(exc)
+                use_replica, session = False, self._read_primary()
+        session.info["replica"] = use_replica
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def dispose(self) -> None:
+        if self.monitor:
+            self.monitor.stop()
+        self.primary.dispose()
+        if self.replica:
+            self.replica.dispose()

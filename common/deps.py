@@ -1,0 +1,139 @@
+"""The per-process runtime of a service and the request dependencies built on it.
+
+Route signatures use the `Annotated` aliases: `CurrentUser`, `ServiceCaller`, `ReadDB`, `WriteDB`, `Cached`
+(and `Pagination` from common.pagination).
+The write session is the request's unit of work: committed after the endpoint returns and before the response
+is sent, rolled back if anything raised.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from common.auth import Principal, TokenVerifier, authorize, bearer_token
+from common.cache import Cache, CachedReads, T
+from common.db import Database, ReadSession, Session, WriteSession, after_commit
+from common.errors import Forbidden
+from common.logging import bind_context
+from common.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """Everything a service process holds for its lifetime; kept on `app.state.runtime`."""
+
+    service: str
+    archive: str
+    instance: str
+    settings: Settings
+    db: Database
+    cache: Cache
+    verifier: TokenVerifier
+    reads: CachedReads
+    draining: bool = False
+    _recent_writers: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # Read-your-writes: after a write, the writer's reads go to the primary for longer than the replica may lag
+    # before it is bypassed anyway. The mark is kept locally and in the shared cache for the other instances.
+
+    @property
+    def _ryw_seconds(self) -> float:
+        return self.settings.replica_max_lag_seconds + 1.0
+
+    def mark_write(self, principal: Principal) -> None:
+        if self.db.replica is None:
+            return
+        with self._lock:
+            self._recent_writers[principal.sub] = time.monotonic() + self._ryw_seconds
+        self.cache.set(f"ryw:{self.service}:{principal.sub}", 1, self._ryw_seconds)
+
+    def recently_wrote(self, principal: Principal) -> bool:
+        if self.db.replica is None:
+            return False
+        if self._recent_writers.get(principal.sub, 0.0) > time.monotonic():
+            return True
+        if not self.cache.available():
+            return True  # cannot know what other instances saw: the primary is the safe answer
+        return self.cache.get(f"ryw:{self.service}:{principal.sub}") is not None
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+async def authenticate(request: Request) -> Principal:
+    """The verified caller of this request (signature, claims and revocation checked)."""
+    runtime = get_runtime(request)
+    principal = runtime.verifier.verify(bearer_token(request.headers.get("authorization")))
+    request.state.principal = principal
+    bind_context(user=principal.username)
+    return principal
+
+
+async def require_archive(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    """The caller, allowed on this service's archive at the level the method needs (GET read, others write)."""
+    authorize(principal, get_runtime(request).archive, request.method)
+    return principal
+
+
+async def require_service(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    """Only another service (a client-credentials token) may call `/internal/...` routes."""
+    if not principal.is_service:
+        raise Forbidden("Only services may call internal routes", code="auth.service_only")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(require_archive)]
+ServiceCaller = Annotated[Principal, Depends(require_service)]
+
+
+def _write_session(request: Request, principal: Annotated[Principal, Depends(authenticate)]
+                   ) -> Iterator[WriteSession]:
+    runtime = get_runtime(request)
+    with runtime.db.write() as session:
+        yield session
+    runtime.mark_write(principal)
+
+
+def _read_session(request: Request, principal: Annotated[Principal, Depends(authenticate)]
+                  ) -> Iterator[ReadSession]:
+    runtime = get_runtime(request)
+    on_primary = runtime.recently_wrote(principal)
+    with runtime.db.read(primary=on_primary) as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a client never sees a success that
+# was not committed, and a commit failure reaches the client as an error.
+WriteDB = Annotated[WriteSession, Depends(_write_session, scope="function")]
+ReadDB = Annotated[ReadSession, Depends(_read_session, scope="function")]
+
+
+@dataclass
+class CacheView:
+    """The cache as one request sees it: a caller who just wrote bypasses it (and reads the primary)."""
+
+    reads: CachedReads
+    bypass: bool
+
+    def get_or_load(self, namespace: str, key: str, loader: Callable[[], T]) -> T:
+        return loader() if self.bypass else self.reads.get_or_load(namespace, key, loader)
+
+    def invalidate_on_commit(self, session: Session, *namespaces: str) -> None:
+        after_commit(session, lambda: self.reads.invalidate(*namespaces))
+
+
+def _cache_view(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> CacheView:
+    runtime = get_runtime(request)
+    bypass = request.method not in ("GET", "HEAD") or runtime.recently_wrote(principal)
+    return CacheView(runtime.reads, bypass)
+
+
+Cached = Annotated[CacheView, Depends(_cache_view)]

@@ -1,0 +1,60 @@
+"""Request ids and the one log line per request, as a plain ASGI middleware (cheap on the hot path)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from common.logging import bind_context, clear_context, get_logger
+
+log = get_logger("http")
+
+REQUEST_ID_HEADER = b"x-request-id"
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def incoming_request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == REQUEST_ID_HEADER:
+            text = value.decode("latin-1")
+            # Accept only a sane id from outside; anything else is replaced rather than logged verbatim.
+            if 0 < len(text) <= 64 and text.replace("-", "").isalnum():
+                return text
+    return new_request_id()
+
+
+class RequestContextMiddleware:
+    """Binds the request id (taken from `X-Request-ID` or created) and logs method, path, status and duration."""
+
+    def __init__(self, app: ASGIApp, quiet_paths: frozenset[str] = frozenset({"/health"})):
+        self.app = app
+        self.quiet_paths = quiet_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = incoming_request_id(scope)
+        clear_context()
+        bind_context(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["path"] not in self.quiet_paths:
+                log.info("request", method=scope["method"], path=scope["path"], status=status,
+                         duration_ms=round((time.perf_counter() - started) * 1000, 2))

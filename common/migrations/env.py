@@ -1,0 +1,14 @@
+"""The one Alembic environment: `hap migrate` hands it a connection and the component's metadata."""
+
+from alembic import context
+
+config = context.config
+connection = config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=config.attributes["target_metadata"],
+    render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

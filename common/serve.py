@@ -1,0 +1,84 @@
+"""Running one component under uvicorn: bind, register, serve, and on SIGTERM drain before exiting.
+
+Shutdown order on SIGTERM: deregister (callers stop choosing this instance), answer `/health` with 503, keep
+serving for `drain_seconds` so requests already routed here finish, then let uvicorn close the listener and
+wait for in-flight requests. A second signal forces the exit.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+from common.discovery import Registration
+from common.logging import configure_logging, get_logger
+from common.settings import get_settings
+
+log = get_logger("common.serve")
+
+
+class DrainingServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, app: Any, registration: Registration | None):
+        super().__init__(config)
+        self._app, self._registration = app, registration
+        self._draining = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._draining:
+            self.force_exit = True
+            self.should_exit = True
+            return
+        self._draining = True
+        log.info("draining", signal=signal.Signals(sig).name)
+        threading.Thread(target=self._drain, name="drain", daemon=True).start()
+
+    def _drain(self) -> None:
+        runtime = getattr(self._app.state, "runtime", None)
+        if runtime is not None:
+            runtime.draining = True
+        if self._registration is not None:
+            self._registration.deregister()
+            # Give callers' registry watches time to drop us before the listener closes.
+            threading.Event().wait(get_settings().drain_seconds)
+        self.should_exit = True
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(component: str, app_factory: Any, *, host: str, port: int, register: bool) -> None:
+    settings = get_settings()
+    sock = bind_socket(host, port)
+    port = sock.getsockname()[1]
+    instance = f"{component}-{host}-{port}"
+    configure_logging(component, instance, settings.log_level, settings.log_dir)
+    app = app_factory()
+    app.state.instance = instance
+    registration = Registration(settings, component, host, port) if register else None
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=30,
+        loop="uvloop", http="httptools", server_header=False, timeout_keep_alive=30,
+    )
+    server = DrainingServer(config, app, registration)
+    log.info("listening", host=host, port=port)
+    if registration is not None:
+        # Register only once the app has started, so the first health check already finds it ready.
+        original_startup = server.startup
+
+        async def startup(sockets: list[socket.socket] | None = None) -> None:
+            await original_startup(sockets=sockets)
+            registration.start()
+
+        server.startup = startup  # type: ignore[method-assign]
+    server.run(sockets=[sock])
