@@ -1,0 +1,41 @@
+"""Time: stored in UTC, shown in the hospital's zone (`HAP_TIMEZONE`), where "today" and months begin."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+from common.settings import get_settings
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UtcDateTime(TypeDecorator):
+    """A DATETIME column holding UTC: aware datetimes in, aware UTC datetimes out, on SQLite and MySQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def hospital_today() -> date:
+    return datetime.now(get_settings().tz).date()
+
+
+def day_start_utc(day: date) -> datetime:
+    """The UTC instant at which `day` begins in the hospital's time zone."""
+    return datetime.combine(day, time.min, tzinfo=get_settings().tz).astimezone(timezone.utc)
