@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -12,6 +13,12 @@ from common.logging import bind_context, clear_context, get_logger
 log = get_logger("http")
 
 REQUEST_ID_HEADER = b"x-request-id"
+
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
 
 
 def new_request_id() -> str:
@@ -42,6 +49,7 @@ class RequestContextMiddleware:
         request_id = incoming_request_id(scope)
         clear_context()
         bind_context(request_id=request_id)
+        _request_id.set(request_id)
         started = time.perf_counter()
         status = 500
 

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = 15
     refresh_token_days: int = 7
     service_secret: str = ""
+    admin_username: str = "admin"
+    admin_password: str = ""
+    ui_dir: Path = Path("frontend/dist")
     revocation_stale_seconds: float = 60.0
 
     # Service client (shared by the gateway's proxy and service-to-service calls).

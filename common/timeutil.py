@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timezone
 from typing import Any
 
 from sqlalchemy import DateTime
+from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator
 
 from common.settings import get_settings
@@ -18,7 +19,8 @@ def utcnow() -> datetime:
 class UtcDateTime(TypeDecorator):
     """A DATETIME column holding UTC: aware datetimes in, aware UTC datetimes out, on SQLite and MySQL alike."""
 
-    impl = DateTime
+    # Microseconds on MySQL (its DATETIME keeps whole seconds by default), so order by time stays exact.
+    impl = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:

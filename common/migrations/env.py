@@ -9,8 +9,9 @@ connection = config.attributes["connection"]
 
 def render_item(type_: str, obj, autogen_context):
     # Decorated types (e.g. UtcDateTime) are a Python-side concern; the migration records the column type.
-    if type_ == "type" and isinstance(obj, TypeDecorator):
-        return f"sa.{obj.impl.__class__.__name__}()"
+    if type_ == "type" and isinstance(obj, TypeDecorator) and obj.__class__.__name__ == "UtcDateTime":
+        autogen_context.imports.add("from sqlalchemy.dialects import mysql")
+        return "sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb')"
     return False
 
 
