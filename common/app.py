@@ -52,6 +52,9 @@ def create_service_app(*, service: str, archive: str, title: str, routers: list[
         runtime: Runtime | None = getattr(request.app.state, "runtime", None)
         if runtime is None or runtime.draining:
             return JSONResponse({"status": "critical", "reason": "draining"}, status_code=503)
+        if not runtime.verifier.ready():
+            # Not routable until it knows current revocations (it would refuse every token anyway).
+            return JSONResponse({"status": "critical", "reason": "revocations not synced"}, status_code=503)
         return JSONResponse({"status": "passing", "service": service, "instance": runtime.instance})
 
     for router in routers:

@@ -180,9 +180,12 @@ class TokenVerifier:
             raise Unauthorized("The token is not valid", code="auth.token_invalid")
         return Principal.from_claims(decode_token(token, key, self.settings))
 
+    def ready(self) -> bool:
+        synced = self.revocations.synced_at
+        return synced > 0 and time.monotonic() - synced <= self.settings.revocation_stale_seconds
+
     def check_revocation(self, principal: Principal) -> None:
-        stale = time.monotonic() - self.revocations.synced_at
-        if stale > self.settings.revocation_stale_seconds:
+        if not self.ready():
             # Without a current revocation list a logged-out token could pass: refuse rather than guess.
             raise ServiceUnavailable("Token revocations are not available yet", code="auth.revocations_unavailable")
         if self.revocations.is_revoked(principal):

@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "seed":
         from common.seed import seed
 
-        return seed(demo=args.demo)
+        print("\n".join(seed(demo=args.demo).lines()))
+        return 0
     if args.command == "up":
         from common.supervisor import up
 
