@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 

@@ -133,7 +133,8 @@ def _validation_detail(exc: RequestValidationError) -> dict[str, Any]:
     errors = []
     for err in exc.errors():
         # `input` can echo secrets (passwords) and huge payloads back; location and reason are enough.
-        errors.append({"loc": [str(part) for part in err.get("loc", ())], "type": err.get("type"), "msg": err.get("msg")})
+        loc = [str(part) for part in err.get("loc", ())]
+        errors.append({"loc": loc, "type": err.get("type"), "msg": err.get("msg")})
     return {"errors": errors}
 
 

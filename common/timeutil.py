@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -13,7 +13,7 @@ from common.settings import get_settings
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UtcDateTime(TypeDecorator):
@@ -28,10 +28,10 @@ class UtcDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 def hospital_today() -> date:
@@ -40,4 +40,4 @@ def hospital_today() -> date:
 
 def day_start_utc(day: date) -> datetime:
     """The UTC instant at which `day` begins in the hospital's time zone."""
-    return datetime.combine(day, time.min, tzinfo=get_settings().tz).astimezone(timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=get_settings().tz).astimezone(UTC)

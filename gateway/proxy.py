@@ -170,7 +170,7 @@ class Proxy:
                 if last or not retry_any_method:
                     break
                 continue
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 balancer.failed(instance)
                 log.warning("upstream_failed", target=instance.id, error=str(exc) or type(exc).__name__)
                 if last or method not in IDEMPOTENT or stream is not None:

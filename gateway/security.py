@@ -99,7 +99,8 @@ class Signer:
         public = {jwk["kid"]: OKPAlgorithm.from_jwk(jwk) for jwk in published}
         return cls(kid, private, public, {"keys": published})
 
-    def issue(self, settings: Settings, claims: dict[str, Any], now: datetime, minutes: int) -> tuple[str, str, datetime]:
+    def issue(self, settings: Settings, claims: dict[str, Any], now: datetime,
+              minutes: int) -> tuple[str, str, datetime]:
         """(token, jti, expires_at) for an access token with `claims` plus the registered ones."""
         jti = uuid.uuid4().hex
         expires = now + timedelta(minutes=minutes)

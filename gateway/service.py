@@ -23,8 +23,16 @@ from common.settings import Settings
 from common.timeutil import utcnow
 from gateway import schemas
 from gateway.models import AuditLog, Grant, RefreshToken, Revocation, SigningKey, User
-from gateway.security import (Signer, check_password_policy, generate_password, hash_password, hash_refresh_token,
-                              new_key_pair, user_claims, verify_password)
+from gateway.security import (
+    Signer,
+    check_password_policy,
+    generate_password,
+    hash_password,
+    hash_refresh_token,
+    new_key_pair,
+    user_claims,
+    verify_password,
+)
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
