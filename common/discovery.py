@@ -149,7 +149,12 @@ class Registration:
         registered = False
         while not self._stop.is_set():
             try:
-                if not registered or self._consul.agent.service.configuration(self.service_id) is None:
+                if registered:
+                    try:
+                        self._consul.agent.service_definition(self.service_id)
+                    except consul.NotFound:
+                        registered = False
+                if not registered:
                     self.register()
                 registered = True
             except Exception as exc:

@@ -7,6 +7,7 @@ wait for in-flight requests. A second signal forces the exit.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import threading
@@ -27,6 +28,11 @@ class DrainingServer(uvicorn.Server):
         super().__init__(config)
         self._app, self._registration = app, registration
         self._draining = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._draining:
@@ -35,6 +41,10 @@ class DrainingServer(uvicorn.Server):
             return
         self._draining = True
         log.info("draining", signal=signal.Signals(sig).name)
+        # Components holding long requests (the registry's blocking queries) answer them now, on their loop.
+        on_drain = getattr(self._app.state, "on_drain", None)
+        if on_drain is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(on_drain)
         threading.Thread(target=self._drain, name="drain", daemon=True).start()
 
     def _drain(self) -> None:
