@@ -223,7 +223,9 @@ class TokenVerifier:
                 token = self.service_tokens.get()
                 response = self._client.get(
                     "/internal/revocations",
-                    params={"after": self.revocations.last_id, "wait": 20, "watcher": self.instance},
+                    # The first call answers at once so the service becomes ready; later ones are long polls.
+                    params={"after": self.revocations.last_id, "wait": 20 if self.revocations.synced_at else 0,
+                            "watcher": self.instance},
                     headers={"Authorization": f"Bearer {token}"},
                 )
                 if response.status_code == 401:

@@ -74,6 +74,9 @@ def configure_logging(service: str, instance: str = "", level: str = "info", log
     root.setLevel(level.upper())
     # uvicorn's own access log is replaced by our request log line, which carries the request id.
     logging.getLogger("uvicorn.access").disabled = True
+    # Client libraries log every request at INFO; our own lines already say what matters.
+    for name in ("httpx", "httpcore", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import aiohttp
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AwareDatetime
 
 from common.auth import Principal, bearer_token
 from common.errors import Forbidden, ServiceUnavailable
 from common.middleware import current_request_id
 from common.pagination import Page, Pagination
+from common.types import MAX_ID
 from gateway import schemas, service
 from gateway.proxy import ROUTES
 from gateway.runtime import GatewayRuntime
@@ -24,6 +25,7 @@ def get_runtime(request: Request) -> GatewayRuntime:
 
 
 Runtime = Annotated[GatewayRuntime, Depends(get_runtime)]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 async def _principal(request: Request, runtime: Runtime) -> Principal:
@@ -145,31 +147,32 @@ async def create_user(body: schemas.UserCreate, request: Request, principal: Sup
 
 
 @admin.get("/users/{user_id}", response_model=schemas.UserDetail)
-async def get_user(user_id: int, principal: SuperAdmin, runtime: Runtime) -> schemas.UserDetail:
+async def get_user(user_id: UserId, principal: SuperAdmin, runtime: Runtime) -> schemas.UserDetail:
     return await runtime.read(service.user_detail, user_id, reader=principal)
 
 
 @admin.patch("/users/{user_id}", response_model=schemas.UserDetail)
-async def update_user(user_id: int, body: schemas.UserUpdate, request: Request, principal: SuperAdmin,
+async def update_user(user_id: UserId, body: schemas.UserUpdate, request: Request, principal: SuperAdmin,
                       runtime: Runtime) -> schemas.UserDetail:
     return await runtime.transact(service.update_user, principal, user_id, body, audit_context(request),
                                   writer=principal)
 
 
 @admin.post("/users/{user_id}/reset-password", response_model=schemas.PasswordResetOut)
-async def reset_password(user_id: int, request: Request, principal: SuperAdmin,
+async def reset_password(user_id: UserId, request: Request, principal: SuperAdmin,
                          runtime: Runtime) -> schemas.PasswordResetOut:
-    return await runtime.transact(service.reset_password, user_id, audit_context(request), writer=principal)
+    return await runtime.transact(service.reset_password, principal, user_id, audit_context(request),
+                                  writer=principal)
 
 
 @admin.get("/users/{user_id}/grants", response_model=list[schemas.GrantOut])
-async def get_grants(user_id: int, principal: SuperAdmin, runtime: Runtime) -> list[schemas.GrantOut]:
+async def get_grants(user_id: UserId, principal: SuperAdmin, runtime: Runtime) -> list[schemas.GrantOut]:
     user = await runtime.read(service.user_detail, user_id, reader=principal)
     return user.grants
 
 
 @admin.put("/users/{user_id}/grants", response_model=list[schemas.GrantOut])
-async def put_grants(user_id: int, body: list[schemas.GrantIn], request: Request, principal: SuperAdmin,
+async def put_grants(user_id: UserId, body: list[schemas.GrantIn], request: Request, principal: SuperAdmin,
                      runtime: Runtime) -> list[schemas.GrantOut]:
     return await runtime.transact(service.set_grants, user_id, body, audit_context(request), writer=principal)
 

@@ -308,8 +308,10 @@ def _guard_last_super_admin(session: WriteSession, user: User) -> None:
         raise Conflict("The last active super admin cannot be disabled", code="user.last_super_admin")
 
 
-def reset_password(session: WriteSession, user_id: int, audit: dict[str, Any]) -> Outcome:
+def reset_password(session: WriteSession, actor: Principal, user_id: int, audit: dict[str, Any]) -> Outcome:
     user = get_user(session, user_id)
+    if str(user.id) == actor.sub:
+        raise Conflict("Change your own password with your current one instead", code="user.cannot_reset_self")
     password = generate_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True

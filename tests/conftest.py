@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests import testinfra
-from tests.platform import Platform, start_platform
+from tests.harness import Platform, start_platform
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,8 @@ from tests import testinfra
 
 
 @pytest.fixture(scope="module")
-def infra() -> Path:
+def infra_folder() -> Path:
+    """The running infrastructure's folder; fails (never skips) when it is not up."""
     folder = testinfra.infra_dir()
     problems = testinfra.check_up(folder)
     if problems:
@@ -41,16 +42,16 @@ def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
     return False
 
 
-def test_env_points_at_the_fixed_loopback_ports(infra: Path) -> None:
-    env = testinfra.infra_env(infra)
+def test_env_points_at_the_fixed_loopback_ports(infra_folder: Path) -> None:
+    env = testinfra.infra_env(infra_folder)
 
     assert env["HAP_DB_PRIMARY_URL"] == "mysql+pymysql://hap:hap-test-pw@127.0.0.1:13306"
     assert env["HAP_DB_REPLICA_URL"] == "mysql+pymysql://hap:hap-test-pw@127.0.0.1:13307"
     assert env["HAP_REDIS_SENTINELS"] == "127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381"
     assert env["HAP_REDIS_MASTER_NAME"] == "hapredis"
     assert env["HAP_S3_ENDPOINT"] == "127.0.0.1:19000"
-    assert env["HAP_TESTINFRA_DIR"] == str(infra)
-    assert (infra / "env").read_text() == testinfra.env_lines(infra)
+    assert env["HAP_TESTINFRA_DIR"] == str(infra_folder)
+    assert (infra_folder / "env").read_text() == testinfra.env_lines(infra_folder)
 
 
 def test_check_up_reports_a_folder_without_infrastructure(tmp_path: Path) -> None:
@@ -59,13 +60,13 @@ def test_check_up_reports_a_folder_without_infrastructure(tmp_path: Path) -> Non
     assert problems and "has not completed" in problems[0]
 
 
-def test_write_on_primary_is_visible_on_replica(infra: Path) -> None:
+def test_write_on_primary_is_visible_on_replica(infra_folder: Path) -> None:
     token = testinfra.write_probe_row()
 
     assert _eventually(lambda: testinfra.probe_row_on_replica(token)), "probe row never reached the replica"
 
 
-def test_replica_refuses_writes_by_the_app_user(infra: Path) -> None:
+def test_replica_refuses_writes_by_the_app_user(infra_folder: Path) -> None:
     with testinfra.db_connect(testinfra.MARIADB_REPLICA_PORT) as conn, conn.cursor() as cur:
         cur.execute("SELECT @@read_only")
         assert cur.fetchone() == (1,)
@@ -77,7 +78,7 @@ def test_replica_refuses_writes_by_the_app_user(infra: Path) -> None:
             cur.execute("CREATE DATABASE hap_should_not_exist")
 
 
-def test_app_user_can_create_its_own_schemas_on_primary(infra: Path) -> None:
+def test_app_user_can_create_its_own_schemas_on_primary(infra_folder: Path) -> None:
     schema = f"hap_testinfra_{uuid.uuid4().hex[:8]}"
     with testinfra.db_connect(testinfra.MARIADB_PRIMARY_PORT) as conn, conn.cursor() as cur:
         cur.execute(f"CREATE DATABASE {schema}")
@@ -90,29 +91,29 @@ def test_app_user_can_create_its_own_schemas_on_primary(infra: Path) -> None:
             cur.execute(f"DROP DATABASE {schema}")
 
 
-def test_stop_and_start_replication_round_trip(infra: Path) -> None:
-    testinfra.stop_replication(infra)
+def test_stop_and_start_replication_round_trip(infra_folder: Path) -> None:
+    testinfra.stop_replication(infra_folder)
     try:
-        status = testinfra.replica_status(infra)
+        status = testinfra.replica_status(infra_folder)
         assert (status["Slave_IO_Running"], status["Slave_SQL_Running"]) == ("No", "No")
         token = testinfra.write_probe_row()
         time.sleep(0.5)
         assert not testinfra.probe_row_on_replica(token), "replica applied a write while replication was stopped"
     finally:
-        testinfra.start_replication(infra)
+        testinfra.start_replication(infra_folder)
 
-    status = testinfra.replica_status(infra)
+    status = testinfra.replica_status(infra_folder)
     assert (status["Slave_IO_Running"], status["Slave_SQL_Running"]) == ("Yes", "Yes")
     assert testinfra.probe_row_on_replica(token)
 
 
-def test_replica_crash_and_restart_resumes_replication(infra: Path) -> None:
-    testinfra.kill_replica(infra)
+def test_replica_crash_and_restart_resumes_replication(infra_folder: Path) -> None:
+    testinfra.kill_replica(infra_folder)
     try:
-        assert testinfra.daemon_pid(testinfra.MARIADB_REPLICA, infra) is None
+        assert testinfra.daemon_pid(testinfra.MARIADB_REPLICA, infra_folder) is None
         token = testinfra.write_probe_row()  # the primary keeps taking writes while the replica is down
     finally:
-        testinfra.start_replica(infra)
+        testinfra.start_replica(infra_folder)
 
     assert testinfra.probe_row_on_replica(token)
 
@@ -125,12 +126,13 @@ def sentinel() -> Iterator[Sentinel]:
         s.close()
 
 
-def test_sentinels_agree_on_a_master_with_a_replica(infra: Path, sentinel: Sentinel) -> None:
+def test_sentinels_agree_on_a_master_with_a_replica(infra_folder: Path, sentinel: Sentinel) -> None:
     master_port = testinfra.redis_master_port()  # 16379 unless a failover test has moved it
 
     assert master_port in (testinfra.REDIS_MASTER_PORT, testinfra.REDIS_REPLICA_PORT)
     for port in testinfra.SENTINEL_PORTS:
-        state = redis.Redis(host=testinfra.HOST, port=port).sentinel_master(testinfra.REDIS_MASTER_NAME)
+        with redis.Redis(host=testinfra.HOST, port=port, socket_timeout=2) as client:
+            state = client.sentinel_master(testinfra.REDIS_MASTER_NAME)
         assert isinstance(state, dict)
         assert state["is_master"] and not state["is_odown"]
         assert state["port"] == master_port
@@ -139,7 +141,7 @@ def test_sentinels_agree_on_a_master_with_a_replica(infra: Path, sentinel: Senti
     assert sentinel.discover_master(testinfra.REDIS_MASTER_NAME) == (testinfra.HOST, master_port)
 
 
-def test_redis_write_through_sentinel_reaches_replica(infra: Path, sentinel: Sentinel) -> None:
+def test_redis_write_through_sentinel_reaches_replica(infra_folder: Path, sentinel: Sentinel) -> None:
     key, value = f"testinfra:{uuid.uuid4().hex}", "档案"
     master = sentinel.master_for(testinfra.REDIS_MASTER_NAME, decode_responses=True)
     replica = sentinel.slave_for(testinfra.REDIS_MASTER_NAME, decode_responses=True)
@@ -153,7 +155,7 @@ def test_redis_write_through_sentinel_reaches_replica(infra: Path, sentinel: Sen
         replica.close()
 
 
-def test_s3_bucket_round_trip(infra: Path) -> None:
+def test_s3_bucket_round_trip(infra_folder: Path) -> None:
     client = testinfra.minio_client()
     bucket = f"hap-testinfra-{uuid.uuid4().hex[:12]}"
     body = "病历 scan".encode() * 1000

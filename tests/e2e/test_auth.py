@@ -6,13 +6,14 @@ import base64
 import json
 import time
 import uuid
+from datetime import UTC
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.platform import Platform, mariadb, wait_until
+from tests.harness import Platform, mariadb, wait_until
 
 DEPARTMENTS = "/api/datacenter/departments"
 
@@ -165,13 +166,13 @@ def test_refresh_rotates_and_reuse_revokes_the_family(platform: Platform) -> Non
 
 PERMISSION_CASES = [
     ("GET", DEPARTMENTS, None),
-    ("POST", DEPARTMENTS, {"code": "PERM{n}", "name": "权限测试科{n}", "kind": "clinical"}),
+    ("POST", DEPARTMENTS, {"code": "P{n}", "name": "权限测试科{n}", "kind": "clinical"}),
     ("PATCH", DEPARTMENTS + "/{id}", {"name": "改名{n}"}),
     ("DELETE", DEPARTMENTS + "/{id}", None),
 ]
 
 
-def _try(client: httpx.Client, method: str, path: str, body, n: int, dept_id: int) -> httpx.Response:
+def _try(client: httpx.Client, method: str, path: str, body, n: str, dept_id: int) -> httpx.Response:
     path = path.format(id=dept_id)
     if isinstance(body, dict):
         body = {k: v.format(n=n) if isinstance(v, str) else v for k, v in body.items()}
@@ -194,13 +195,14 @@ def test_permission_matrix(platform: Platform, admin_token: str, direct: bool) -
     for who, pair in (("reader", reader), ("outsider", outsider)):
         with platform.client(pair["access_token"], base) as client:
             for n, (method, path, body) in enumerate(PERMISSION_CASES):
-                response = _try(client, method, path, body, n, dept_id)
+                response = _try(client, method, path, body, f"{tag}{n}", dept_id)
                 assert response.status_code == expected[who][method], (who, method, response.text)
                 if response.status_code == 403:
                     assert response.json()["code"] == "auth.forbidden"
 
     with platform.client(admin_token, base) as admin:
-        statuses = [_try(admin, m, p, b, n + 10, dept_id).status_code for n, (m, p, b) in enumerate(PERMISSION_CASES)]
+        statuses = [_try(admin, m, p, b, f"{tag}s{n}", dept_id).status_code
+                    for n, (m, p, b) in enumerate(PERMISSION_CASES)]
     assert statuses == [200, 201, 200, 204]
 
     if not direct:
@@ -212,7 +214,7 @@ def test_permission_matrix(platform: Platform, admin_token: str, direct: bool) -
 
         rows = wait_until(lambda: len(audited()) >= 8 and audited(), 10, 0.2, "audit rows")
         seen = {(r["username"], r["method"], r["status"]) for r in rows}
-        for who, pair in (("reader", reader), ("outsider", outsider)):
+        for who, _pair in (("reader", reader), ("outsider", outsider)):
             for method, status in expected[who].items():
                 assert (f"{who}{tag}", method, status) in seen
 
@@ -229,9 +231,9 @@ def test_lockout_after_five_failures(platform: Platform, admin_token: str) -> No
     body = right.json()
     assert body["code"] == "auth.account_locked"
     locked_until = body["detail"]["locked_until"]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    minutes = (datetime.fromisoformat(locked_until) - datetime.now(timezone.utc)).total_seconds() / 60
+    minutes = (datetime.fromisoformat(locked_until) - datetime.now(UTC)).total_seconds() / 60
     assert 14 < minutes <= 15
     with platform.client(admin_token) as admin:
         events = admin.get("/api/admin/audit", params={"user": username, "size": 100}).json()["items"]

@@ -6,6 +6,7 @@ before pytest runs (`make test` does it); this module only connects to it and st
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -60,10 +61,8 @@ class Proc:
     def log_lines(self) -> list[dict[str, Any]]:
         out = []
         for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
+            with contextlib.suppress(ValueError):
                 out.append(json.loads(line))
-            except ValueError:
-                pass
         return out
 
     def alive(self) -> bool:
@@ -186,7 +185,9 @@ def reset_schemas(env: dict[str, str], names: list[str]) -> None:
         conn.close()
 
 
-def start_platform(infra_env: dict[str, str], dbs_instances: int = 1) -> Platform:
+def start_platform(infra_env: dict[str, str], dbs_instances: int = 1, data_dir: Path | None = None) -> Platform:
+    """Registry, gateway and DBS processes. With an empty `infra_env` they run in the embedded mode (SQLite
+    files in `data_dir`, in-process cache)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAP_") and k != "CONSUL_HTTP_ADDR"}
     env.update(infra_env)
     registry_port, gateway_port = free_port(), free_port()
@@ -196,13 +197,14 @@ def start_platform(infra_env: dict[str, str], dbs_instances: int = 1) -> Platfor
         "HAP_PORT": str(gateway_port),
         "HAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "HAP_SERVICE_SECRET": SERVICE_SECRET,
-        "HAP_DATA_DIR": str(ARTIFACTS / "data"),
+        "HAP_DATA_DIR": str(data_dir or ARTIFACTS / "data"),
         "HAP_UI_DIR": str(ROOT / "frontend" / "dist"),
         "HAP_CHECK_INTERVAL": "500ms",
         "HAP_DEREGISTER_CRITICAL_AFTER": "10s",
         "PYTHONUNBUFFERED": "1",
     })
-    reset_schemas(env, ["auth", "dbs"])
+    if "HAP_DB_PRIMARY_URL" in env:
+        reset_schemas(env, ["auth", "dbs"])
     subprocess.run([sys.executable, "-m", "common.cli", "migrate"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     platform = Platform(env)

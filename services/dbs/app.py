@@ -1,0 +1,13 @@
+"""The data center service (数据中心, DBS)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from common.app import create_service_app
+from services.dbs.api import router
+
+
+def create_app() -> FastAPI:
+    return create_service_app(service="dbs", archive="datacenter", title="数据中心 Data center (DBS)",
+                              routers=[router])
