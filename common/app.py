@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -27,6 +28,7 @@ def create_service_app(*, service: str, archive: str, title: str, routers: list[
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = get_settings()
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         instance = getattr(app.state, "instance", f"{service}-local")
         verifier = TokenVerifier(settings, service, instance)
         cache = make_cache(settings)

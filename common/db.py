@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["Database", "ReadSession", "Session", "WriteSession", "after_commit", "schema_name"]
@@ -32,13 +33,56 @@ class WriteSession(Session):
     """A session on the primary. Committed by the request's unit of work, never by domain code."""
 
 
+# Deterministic constraint names: MariaDB needs them to drop or alter a constraint later, and SQLite's batch
+# migrations need them to recreate a table.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run `callback` once the unit of work has committed (e.g. cache invalidation); skipped on rollback."""
     session.info.setdefault("after_commit", []).append(callback)
 
 
 class ReadSession(Session):
-    """A session for reads, on the replica when it is healthy. Flushing anything is a programming error."""
+    """A session for reads, on the replica when it is healthy. Flushing anything is a programming error.
+
+    The engine is chosen at the first query, not when the session is made, so a request answered from the
+    cache never touches a database. If the replica's connection fails, the statement is retried once on the
+    primary (a read is safe to repeat) and the replica is marked down until the monitor sees it well again.
+    """
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, **kw: Any) -> Any:
+        if self.bind is None:
+            self.bind = self.info.pop("choose_bind")()
+        return self.bind
+
+    # Every query path (execute, scalar(s), get) goes through this one method.
+    def _execute_internal(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super()._execute_internal(statement, *args, **kwargs)
+        except OperationalError as exc:
+            fallback = self.info.get("fallback")
+            if fallback is None or self.bind is fallback.primary or not _connection_failed(exc):
+                raise
+            fallback.mark_down(exc)
+            self.rollback()
+            self.bind = fallback.primary
+            return super()._execute_internal(statement, *args, **kwargs)
+
+
+# MySQL client errors meaning "no connection": can't connect, server gone away, lost connection.
+_CONNECTION_ERRORS = {2002, 2003, 2006, 2013}
+
+
+def _connection_failed(exc: OperationalError) -> bool:
+    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    return exc.connection_invalidated or code in _CONNECTION_ERRORS
 
 
 @event.listens_for(ReadSession, "before_flush")
@@ -195,10 +239,6 @@ class Database:
         replica_url = database_url(settings, service, replica=True)
         self.replica = _make_engine(replica_url, settings) if replica_url else None
         self._write = sessionmaker(self.primary, class_=WriteSession, expire_on_commit=False)
-        self._read_primary = sessionmaker(self.primary, class_=ReadSession, autoflush=False)
-        self._read_replica = (
-            sessionmaker(self.replica, class_=ReadSession, autoflush=False) if self.replica else None
-        )
         self.monitor = (
             ReplicaMonitor(self.primary, self.replica, settings.replica_max_lag_seconds,
                            settings.replica_probe_seconds)
@@ -223,23 +263,32 @@ class Database:
     def replica_usable(self) -> bool:
         return self.monitor is not None and self.monitor.usable()
 
+    def mark_down(self, exc: Exception) -> None:
+        if self.monitor is not None:
+            self.monitor.mark_down(exc)
+
+    def read_session(self, prefer_primary: Callable[[], bool] = lambda: False) -> ReadSession:
+        """A read session whose engine is chosen at its first query: the primary when `prefer_primary()` says
+        so (the caller has just written) or the replica is not usable, otherwise the replica."""
+
+        def choose() -> Engine:
+            if self.replica is None or not self.replica_usable() or prefer_primary():
+                return self.primary
+            return self.replica
+
+        session = ReadSession(bind=None, autoflush=False)
+        session.info["choose_bind"] = choose
+        session.info["fallback"] = self
+        return session
+
     @contextmanager
     def read(self, *, primary: bool = False) -> Iterator[ReadSession]:
-        """A read session: on the replica unless `primary` is asked for or the replica is not usable."""
-        use_replica = not primary and self._read_replica is not None and self.replica_usable()
-        session = self._read_replica() if use_replica else self._read_primary()
-        if use_replica:
-            try:
-                session.connection()  # check out now, so a replica that died since the last probe is caught here
-            except Exception as exc:
-                session.close()
-                self.monitor.mark_down(exc)
-                use_replica, session = False, self._read_primary()
-        session.info["replica"] = use_replica
+        """A read session (see `read_session`); closing it ends the transaction but keeps loaded objects readable."""
+        session = self.read_session(lambda: primary)
         try:
             yield session
         finally:
-            session.close()  # ends the transaction; loaded objects stay readable (detached, not expired)
+            session.close()
 
     def dispose(self) -> None:
         if self.monitor:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from common.auth import Principal, TokenVerifier, authorize, bearer_token
 from common.cache import Cache, CachedReads, T
@@ -102,12 +103,36 @@ def _write_session(request: Request, principal: Annotated[Principal, Depends(aut
     runtime.mark_write(principal)
 
 
-def _read_session(request: Request, principal: Annotated[Principal, Depends(authenticate)]
-                  ) -> Iterator[ReadSession]:
-    runtime = get_runtime(request)
-    on_primary = runtime.recently_wrote(principal)
-    with runtime.db.read(primary=on_primary) as session:
+class ReadRouting:
+    """Whether this request's reads must see the caller's own recent writes (primary, no cache).
+
+    Decided at first need, on the endpoint's thread: a request answered from the cache never asks."""
+
+    def __init__(self, runtime: Runtime, principal: Principal, method: str):
+        self.runtime, self.principal, self.method = runtime, principal, method
+        self._own_writes: bool | None = None
+
+    def own_writes(self) -> bool:
+        if self._own_writes is None:
+            self._own_writes = self.method not in ("GET", "HEAD") or self.runtime.recently_wrote(self.principal)
+        return self._own_writes
+
+
+async def _routing(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> ReadRouting:
+    return ReadRouting(get_runtime(request), principal, request.method)
+
+
+async def _read_session(request: Request, routing: Annotated[ReadRouting, Depends(_routing)]
+                        ) -> AsyncIterator[ReadSession]:
+    # An async dependency, so it costs no thread hop; closing only touches the database if a query ran.
+    session = get_runtime(request).db.read_session(routing.own_writes)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 # scope="function": the commit happens before the response is sent, so a client never sees a success that
@@ -121,19 +146,17 @@ class CacheView:
     """The cache as one request sees it: a caller who just wrote bypasses it (and reads the primary)."""
 
     reads: CachedReads
-    bypass: bool
+    routing: ReadRouting
 
     def get_or_load(self, namespace: str, key: str, loader: Callable[[], T]) -> T:
-        return loader() if self.bypass else self.reads.get_or_load(namespace, key, loader)
+        return loader() if self.routing.own_writes() else self.reads.get_or_load(namespace, key, loader)
 
     def invalidate_on_commit(self, session: Session, *namespaces: str) -> None:
         after_commit(session, lambda: self.reads.invalidate(*namespaces))
 
 
-def _cache_view(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> CacheView:
-    runtime = get_runtime(request)
-    bypass = request.method not in ("GET", "HEAD") or runtime.recently_wrote(principal)
-    return CacheView(runtime.reads, bypass)
+async def _cache_view(request: Request, routing: Annotated[ReadRouting, Depends(_routing)]) -> CacheView:
+    return CacheView(get_runtime(request).reads, routing)
 
 
 Cached = Annotated[CacheView, Depends(_cache_view)]

@@ -16,7 +16,7 @@ ARCHIVES = ("outpatient", "inpatient", "statistics", "datacenter", "scheduling",
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HAP_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="HAP_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Path("data")
     host: str = "127.0.0.1"
@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     db_primary_url: str = ""
     db_replica_url: str = ""
     db_pool_size: int = 10
+    # Threads for sync endpoints. Few threads spend less time contending for the GIL than the default 40.
+    worker_threads: int = 16
     replica_max_lag_seconds: float = 5.0
     replica_probe_seconds: float = 1.0
 

@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -75,7 +76,9 @@ def up(seed_demo: bool = True) -> int:
     os.environ.update({k: v for k, v in env.items() if k.startswith("HAP_")})
     get_settings.cache_clear()
 
-    for name, port in (("object store", 9000), ("registry", 8500), ("gateway", settings.port)):
+    registry_port = urlsplit(settings.registry_base).port or 8500
+    objects_port = int(settings.s3_endpoint.rpartition(":")[2])
+    for name, port in (("object store", objects_port), ("registry", registry_port), ("gateway", settings.port)):
         if not _port_free(settings.host, port):
             print(f"Port {port} ({name}) is already in use: is the platform already running?", file=sys.stderr)
             return 1
@@ -92,9 +95,10 @@ def up(seed_demo: bool = True) -> int:
     py = sys.executable
     gateway_url = f"http://{settings.host}:{settings.port}"
     children = [
-        Child("objects", [py, "-m", "nanio", "serve", "--host", settings.host, "--port", "9000",
+        Child("objects", [py, "-m", "nanio", "serve", "--host", settings.host, "--port", str(objects_port),
                           "--data-dir", str(data_dir / "objects"), "--no-access-log"]),
-        Child("registry", [py, "-m", "common.cli", "serve", "registry"], "http://127.0.0.1:8500/v1/status/leader"),
+        Child("registry", [py, "-m", "common.cli", "serve", "registry", "--port", str(registry_port)],
+              f"{settings.registry_base}/v1/status/leader"),
         *[Child(c.name, [py, "-m", "common.cli", "serve", c.name]) for c in SERVICES],
         Child("gateway", [py, "-m", "common.cli", "serve", "gateway"], f"{gateway_url}/health"),
     ]
@@ -110,14 +114,17 @@ def up(seed_demo: bool = True) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
 
-    for child in children:
-        _start(child, env, data_dir)
-        if child.health_url:
-            _wait_healthy(child)
+    try:
+        for child in children:
+            _start(child, env, data_dir)
+            if child.health_url:
+                _wait_healthy(child)
+        from common.objects import ObjectStore
 
-    from common.objects import ObjectStore
-
-    ObjectStore(get_settings()).ensure_bucket()
+        ObjectStore(get_settings()).ensure_bucket()
+    except BaseException:
+        _stop_all(children)
+        raise
     print(f"\nHospital archive platform is up: {gateway_url}/")
     print("\n".join(f"  {line}" for line in report.lines()))
     print(f"  Logs: {data_dir / 'logs'}   Stop: Ctrl-C\n", flush=True)
@@ -139,6 +146,13 @@ def up(seed_demo: bool = True) -> int:
         time.sleep(0.2)
 
     print("Stopping…", flush=True)
+    _stop_all(children)
+    print("Stopped.")
+    return 0
+
+
+def _stop_all(children: list[Child]) -> None:
+    """SIGTERM in reverse start order (gateway first, object store last), each given time to drain."""
     for child in reversed(children):
         if child.process is not None and child.process.poll() is None:
             child.process.send_signal(signal.SIGTERM)
@@ -146,8 +160,6 @@ def up(seed_demo: bool = True) -> int:
                 child.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.process.kill()
-    print("Stopped.")
-    return 0
 
 
 def _start(child: Child, env: dict[str, str], data_dir: Path) -> None:

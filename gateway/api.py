@@ -10,6 +10,7 @@ from pydantic import AwareDatetime
 
 from common.auth import Principal, bearer_token
 from common.errors import Forbidden, ServiceUnavailable
+from common.logging import bind_context
 from common.middleware import current_request_id
 from common.pagination import Page, Pagination
 from common.types import MAX_ID
@@ -31,6 +32,7 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 async def _principal(request: Request, runtime: Runtime) -> Principal:
     principal = runtime.authenticate(bearer_token(request.headers.get("authorization")))
     request.state.principal = principal
+    bind_context(user=principal.username)
     return principal
 
 

@@ -20,7 +20,7 @@ import orjson
 from common.auth import Principal, authorize, bearer_token
 from common.discovery import Balancer, Instance, instances_from_health
 from common.errors import AppError
-from common.logging import get_logger
+from common.logging import bind_context, get_logger
 from common.settings import Settings
 
 log = get_logger("gateway.proxy")
@@ -142,6 +142,7 @@ class Proxy:
             authorization = next((v.decode("latin-1") for k, v in headers if k == b"authorization"), None)
             principal = self.authenticate(bearer_token(authorization))
             scope.setdefault("state", {})["principal"] = principal
+            bind_context(user=principal.username)
             authorize(principal, archive, method)
         except AppError as error:
             await send_error(send, error)

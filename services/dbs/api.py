@@ -22,9 +22,11 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel
 
 from common.deps import Cached, ReadDB, WriteDB, require_archive
+from common.idempotency import IdempotencyKey
 from common.pagination import Page, PageParams, Pagination
 from common.types import MAX_ID
 from services.dbs import schemas, service
+from services.dbs.models import IdempotencyRecord
 from services.dbs.service import Catalogue
 
 router = APIRouter(prefix="/api/datacenter", dependencies=[Depends(require_archive)])
@@ -66,10 +68,14 @@ def add_catalogue_routes(
         return cached.get_or_load(namespace, key, load)
 
     @router.post(path, response_model=out, status_code=status.HTTP_201_CREATED, **doc(f"create_{entity}", "Create"))
-    def create_row(body: create, session: WriteDB, cached: Cached) -> Any:
-        row = catalogue.create(session, body.model_dump())
-        cached.invalidate_on_commit(session, *catalogue.invalidates)
-        return out.model_validate(row)
+    def create_row(body: create, session: WriteDB, cached: Cached, idempotency: IdempotencyKey) -> Any:
+        def work() -> BaseModel:
+            row = catalogue.create(session, body.model_dump())
+            cached.invalidate_on_commit(session, *catalogue.invalidates)
+            return out.model_validate(row)
+
+        # A retried create (same Idempotency-Key) gets the first answer instead of a 409 for its own code.
+        return idempotency.run(session, IdempotencyRecord, body, work, status_code=status.HTTP_201_CREATED)
 
     @router.get(item, response_model=out, **doc(f"get_{entity}", "Read"))
     def get_row(row_id: RowId, session: ReadDB, cached: Cached) -> Any:

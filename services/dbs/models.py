@@ -16,17 +16,10 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, MetaData, Numeric, String, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from common.db import NAMING_CONVENTION
+from common.events import OutboxEventMixin
+from common.idempotency import IdempotencyKeyMixin
 from common.timeutil import UtcDateTime, utcnow
-
-# Deterministic constraint names: MariaDB needs them to drop or alter a constraint later, and SQLite's batch
-# migrations need them to recreate a table.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 
 class Base(DeclarativeBase):
@@ -291,3 +284,19 @@ class Device(CatalogueColumns, Base):
     @property
     def origin_name(self) -> str:
         return self.origin.name
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Plumbing tables every service has (columns from common)
+
+
+class OutboxEvent(OutboxEventMixin, Base):
+    """发件箱事件 — a change of master data (`catalogue.changed`), served to other services at /internal/events."""
+
+    __tablename__ = "outbox_event"
+
+
+class IdempotencyRecord(IdempotencyKeyMixin, Base):
+    """幂等键 — a client's Idempotency-Key for a create, with the response it got."""
+
+    __tablename__ = "idempotency_key"

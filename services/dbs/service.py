@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from common.errors import Conflict, NotFound, Unprocessable
+from common.events import emit
 from common.pagination import PageParams, paginate
 from services.dbs.models import (
     Base,
@@ -50,6 +51,7 @@ from services.dbs.models import (
     Handler,
     ItemCategory,
     MedicalItem,
+    OutboxEvent,
     RegistrationType,
     Supplier,
     Unit,
@@ -126,6 +128,7 @@ class Catalogue(Generic[Row]):
         session.add(row)
         self._flush(session)
         session.refresh(row)  # loads the referenced rows, for their names
+        self._changed(session, row, "created")
         return row
 
     def update(self, session: Session, row_id: int, changes: Mapping[str, Any]) -> Row:
@@ -143,6 +146,7 @@ class Catalogue(Generic[Row]):
             setattr(row, name, value)
         self._flush(session)
         session.refresh(row)  # a changed foreign key must show the new referenced name
+        self._changed(session, row, "updated")
         return row
 
     def set_active(self, session: Session, row_id: int, active: bool) -> Row:
@@ -152,6 +156,7 @@ class Catalogue(Generic[Row]):
             row.active = active
             self._flush(session)
             session.refresh(row)
+            self._changed(session, row, "activated" if active else "deactivated")
         return row
 
     def delete(self, session: Session, row_id: int) -> None:
@@ -159,11 +164,19 @@ class Catalogue(Generic[Row]):
         counts = self.reference_counts(session, row_id)
         if counts:
             raise self._in_use(row_id, counts)
+        self._changed(session, row, "deleted")
         session.delete(row)
         try:
             session.flush()
         except IntegrityError as exc:  # a reference was added between the count and the delete
             raise self._in_use(row_id, {}) from exc
+
+    def _changed(self, session: Session, row: Row, action: str) -> None:
+        """Tell other services, in the same transaction: they may hold names and prices of this row."""
+        emit(session, OutboxEvent, "catalogue.changed", {
+            "entity": self.namespace, "id": row.id, "action": action, "code": row.code, "name": row.name,
+            "active": row.active,
+        })
 
     # --- checks --------------------------------------------------------------------------------------------
 

@@ -1,15 +1,15 @@
 """auth tables
 
-Revision ID: 7cff179f7bb5
+Revision ID: a7ba72b2fc6e
 Revises: 
-Create Date: 2026-11-25 17:48:53.266302
+Create Date: 2026-11-25 18:16:49.139133
 """
 
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-revision = '7cff179f7bb5'
+revision = 'a7ba72b2fc6e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('request_id', sa.String(length=64), nullable=True),
     sa.Column('action', sa.String(length=32), nullable=False),
     sa.Column('detail', sa.JSON(), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=32), nullable=False),
     sa.Column('expires_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.Column('created_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_revocation'))
     )
     with op.batch_alter_table('revocation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_revocation_expires_at'), ['expires_at'], unique=False)
@@ -60,7 +60,7 @@ def upgrade() -> None:
     sa.Column('public_jwk', sa.JSON(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
-    sa.PrimaryKeyConstraint('kid')
+    sa.PrimaryKeyConstraint('kid', name=op.f('pk_signing_key'))
     )
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -76,17 +76,17 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.Column('updated_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.Column('last_login_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('username')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
+    sa.UniqueConstraint('username', name=op.f('uq_user_username'))
     )
     op.create_table('grant',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('archive', sa.String(length=16), nullable=False),
     sa.Column('level', sa.String(length=8), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('user_id', 'archive')
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_grant_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_grant')),
+    sa.UniqueConstraint('user_id', 'archive', name=op.f('uq_grant_user_id_archive'))
     )
     with op.batch_alter_table('grant', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_grant_user_id'), ['user_id'], unique=False)
@@ -102,9 +102,9 @@ def upgrade() -> None:
     sa.Column('used_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.Column('revoked_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.Column('created_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('token_hash')
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_refresh_token_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refresh_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_refresh_token_token_hash'))
     )
     with op.batch_alter_table('refresh_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_refresh_token_access_jti'), ['access_jti'], unique=False)
