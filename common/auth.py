@@ -72,6 +72,13 @@ class Principal:
         )
 
 
+def ensure_service(principal: Principal) -> Principal:
+    """`/internal/...` routes are for other services (client-credentials tokens) only."""
+    if not principal.is_service:
+        raise Forbidden("Only services may call internal routes", code="auth.service_only")
+    return principal
+
+
 def required_level(method: str) -> str:
     return "read" if method.upper() in READ_METHODS else "write"
 

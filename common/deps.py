@@ -17,10 +17,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from common.auth import Principal, TokenVerifier, authorize, bearer_token
+from common.auth import Principal, TokenVerifier, authorize, bearer_token, ensure_service
 from common.cache import Cache, CachedReads, T
 from common.db import Database, ReadSession, Session, WriteSession, after_commit
-from common.errors import Forbidden
 from common.logging import bind_context
 from common.settings import Settings
 
@@ -85,10 +84,7 @@ async def require_archive(request: Request, principal: Annotated[Principal, Depe
 
 
 async def require_service(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-    """Only another service (a client-credentials token) may call `/internal/...` routes."""
-    if not principal.is_service:
-        raise Forbidden("Only services may call internal routes", code="auth.service_only")
-    return principal
+    return ensure_service(principal)
 
 
 CurrentUser = Annotated[Principal, Depends(require_archive)]

@@ -8,7 +8,7 @@ import aiohttp
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AwareDatetime
 
-from common.auth import Principal, bearer_token
+from common.auth import Principal, bearer_token, ensure_service
 from common.errors import Forbidden, ServiceUnavailable
 from common.logging import bind_context
 from common.middleware import current_request_id
@@ -52,9 +52,7 @@ async def super_admin(principal: Annotated[Principal, Depends(signed_in)]) -> Pr
 
 
 async def service_caller(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
-    if not principal.is_service:
-        raise Forbidden("Only services may call internal routes", code="auth.service_only")
-    return principal
+    return ensure_service(principal)
 
 
 SignedIn = Annotated[Principal, Depends(signed_in)]
