@@ -13,7 +13,7 @@ up: install ui
 # Starts the real test infrastructure, runs every test, and stops it again whatever the outcome.
 test: install
 	$(PY) tests/testinfra.py up
-	set -o pipefail; status=0; \
+	set -o pipefail; status=0; set -a; . .testinfra/env; set +a; \
 	  $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
 	  $(PY) tests/testinfra.py down; exit $$status
 
