@@ -89,7 +89,8 @@ class RedisCache:
             settings.redis_sentinel_hosts,
             socket_timeout=0.3,
             socket_connect_timeout=0.3,
-            sentinel_kwargs={"socket_timeout": 0.3, "socket_connect_timeout": 0.3},
+            sentinel_kwargs={"socket_timeout": 0.3, "socket_connect_timeout": 0.3,
+                             "password": settings.redis_sentinel_password or None},
             password=settings.redis_password or None,
         )
         self._master = self._sentinel.master_for(

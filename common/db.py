@@ -151,8 +151,9 @@ class ReplicaState:
 class ReplicaMonitor:
     """Probes the replica in the background and says whether reads may go there.
 
-    Lag comes from the replica's own `Seconds_Behind_Master`; when replication is stopped that is NULL, so the
-    GTID positions are compared instead and the lag counts from when the replica was first seen behind.
+    Lag comes from the replica's own `Seconds_Behind_Master`/`_Source`; when replication is stopped that is NULL,
+    so the GTID positions are compared instead (MariaDB's or MySQL's flavour) and the lag counts from when the
+    replica was first seen behind.
     """
 
     def __init__(self, primary: Engine, replica: Engine, max_lag: float, interval: float):
@@ -197,23 +198,40 @@ class ReplicaMonitor:
 
     def _measure_lag(self, now: float) -> float:
         with self.replica.connect() as conn:
-            row = conn.exec_driver_sql("SHOW SLAVE STATUS").mappings().first()
+            # SHOW REPLICA STATUS exists on MariaDB ≥ 10.5 and MySQL ≥ 8.0.22; the column names differ.
+            row = conn.exec_driver_sql("SHOW REPLICA STATUS").mappings().first()
             if row is None:  # not configured as a replica: it is whatever it is, treat as current
                 return 0.0
-            seconds = row.get("Seconds_Behind_Master", row.get("Seconds_Behind_Source"))
-            replica_pos = conn.exec_driver_sql("SELECT @@gtid_slave_pos").scalar()
-        if seconds is not None and row.get("Slave_SQL_Running") == "Yes":
+            seconds = _first_of(row, "Seconds_Behind_Master", "Seconds_Behind_Source")
+            sql_running = _first_of(row, "Slave_SQL_Running", "Replica_SQL_Running")
+            mariadb = conn.dialect.is_mariadb
+            replica_pos = conn.exec_driver_sql(
+                "SELECT @@gtid_slave_pos" if mariadb else "SELECT @@global.gtid_executed").scalar()
+        if seconds is not None and sql_running == "Yes":
             if seconds == 0:
                 self._behind_since = None
             return float(seconds)
+        # Replication is stopped: compare positions instead, and count the lag from when it fell behind.
         with self.primary.connect() as conn:
-            primary_pos = conn.exec_driver_sql("SELECT @@gtid_binlog_pos").scalar()
-        if _gtid_covers(replica_pos or "", primary_pos or ""):
+            if mariadb:
+                primary_pos = conn.exec_driver_sql("SELECT @@gtid_binlog_pos").scalar()
+                caught_up = _gtid_covers(replica_pos or "", primary_pos or "")
+            else:
+                caught_up = bool(conn.exec_driver_sql(
+                    "SELECT GTID_SUBSET(@@global.gtid_executed, %s)", (replica_pos or "",)).scalar())
+        if caught_up:
             self._behind_since = None
             return 0.0
         if self._behind_since is None:
             self._behind_since = now
         return now - self._behind_since
+
+
+def _first_of(row: Any, *names: str) -> Any:
+    for name in names:
+        if name in row:
+            return row[name]
+    return None
 
 
 def _gtid_covers(replica_pos: str, primary_pos: str) -> bool:

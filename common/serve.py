@@ -58,6 +58,15 @@ class DrainingServer(uvicorn.Server):
         self.should_exit = True
 
 
+def advertised_address(advertise_host: str, bind_host: str) -> str:
+    """Where others reach us: the configured address, else the bind address unless it is a wildcard."""
+    if advertise_host:
+        return advertise_host
+    if bind_host in ("0.0.0.0", "::", ""):
+        return socket.gethostbyname(socket.gethostname())
+    return bind_host
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -71,11 +80,12 @@ def run(component: str, app_factory: Any, *, host: str, port: int, register: boo
     settings = get_settings()
     sock = bind_socket(host, port)
     port = sock.getsockname()[1]
-    instance = f"{component}-{host}-{port}"
+    address = advertised_address(settings.advertise_host, host)
+    instance = f"{component}-{address}-{port}"
     configure_logging(component, instance, settings.log_level, settings.log_dir)
     app = app_factory()
     app.state.instance = instance
-    registration = Registration(settings, component, host, port) if register else None
+    registration = Registration(settings, component, address, port) if register else None
     config = uvicorn.Config(
         app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=30,
         loop="uvloop", http="httptools", server_header=False, timeout_keep_alive=30,

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     host: str = "127.0.0.1"
+    # The address others reach this process at, when it listens on all interfaces (e.g. a container's IP).
+    advertise_host: str = ""
     port: int = 8000
     timezone: str = "Asia/Shanghai"
     log_level: str = "info"
@@ -39,6 +41,7 @@ class Settings(BaseSettings):
     redis_sentinels: str = ""
     redis_master_name: str = "hapredis"
     redis_password: str = ""
+    redis_sentinel_password: str = ""  # Sentinels may have their own password, or none
     cache_ttl_seconds: int = 60
 
     # Object store (always spoken to through the minio SDK).
