@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests import testinfra
-from tests.harness import mariadb, start_platform
+from tests.harness import mariadb, schema, start_platform
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PATH = "/api/datacenter/departments?page=1&size=20"
@@ -69,7 +69,7 @@ def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
 
 
 def audited_requests(env: dict[str, str], username: str) -> int:
-    conn = mariadb(env, database="hap_auth")
+    conn = mariadb(env, database=schema(env, "auth"))
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT COUNT(*) FROM audit_log WHERE username = %s AND action = 'request'", (username,))

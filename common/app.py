@@ -8,13 +8,12 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from common.auth import TokenVerifier
 from common.cache import CachedReads, make_cache
 from common.db import Database
 from common.deps import Runtime
-from common.errors import ERROR_RESPONSES, error_response, install_error_handlers
+from common.errors import ERROR_RESPONSES, install_error_handlers
 from common.logging import get_logger
 from common.middleware import RequestContextMiddleware
 from common.settings import get_settings
@@ -42,11 +41,11 @@ def create_service_app(*, service: str, archive: str, title: str, routers: list[
             yield
         finally:
             verifier.stop()
+            runtime.reads.close()
             runtime.db.dispose()
 
     app = FastAPI(title=title, lifespan=lifespan, responses=ERROR_RESPONSES)
     install_error_handlers(app)
-    _install_database_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/health", include_in_schema=False)
@@ -62,16 +61,3 @@ def create_service_app(*, service: str, archive: str, title: str, routers: list[
     for router in routers:
         app.include_router(router)
     return app
-
-
-def _install_database_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        # Services check uniqueness first; this only catches the race where two requests pass that check at once.
-        log.warning("integrity_error", error=str(exc.orig))
-        return error_response(409, "resource.conflict", "The change conflicts with existing data")
-
-    @app.exception_handler(OperationalError)
-    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database_unavailable", error=str(exc.orig))
-        return error_response(503, "database.unavailable", "The database is temporarily unavailable")

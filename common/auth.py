@@ -26,7 +26,7 @@ from common.settings import Settings
 log = get_logger("common.auth")
 
 ALGORITHMS = ["EdDSA"]
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_METHODS = frozenset({"GET", "HEAD"})  # ARCHITECTURE §5: GET/HEAD read, every other method writes
 LEVELS = {"read": 1, "write": 2}
 
 
@@ -52,7 +52,8 @@ class Principal:
         return None if self.is_service else int(self.sub)
 
     def can(self, archive: str, level: str) -> bool:
-        if self.role in ("super_admin", "service"):
+        # A service token opens only `/internal/...` routes; work on a user's behalf carries the user's token.
+        if self.role == "super_admin":
             return True
         held = self.grants.get(archive)
         return held is not None and LEVELS[held] >= LEVELS[level]
@@ -99,17 +100,20 @@ class RevocationList:
 
     jtis: dict[str, float] = field(default_factory=dict)  # jti -> exp (dropped once the token would expire anyway)
     min_versions: dict[str, int] = field(default_factory=dict)  # user sub -> lowest valid token version
-    last_id: int = 0
+    cursor: int = 0  # the feed's sequence number this list has applied up to
+    epoch: str | None = None  # which gateway process numbered the feed
     synced_at: float = 0.0
 
     def apply(self, entries: list[dict[str, Any]]) -> None:
+        """Apply feed entries; applying one twice changes nothing."""
         for entry in entries:
             if entry.get("jti"):
                 self.jtis[entry["jti"]] = float(entry.get("expires_at") or time.time() + 86400)
             if entry.get("user_id") is not None and entry.get("min_version") is not None:
                 sub = str(entry["user_id"])
                 self.min_versions[sub] = max(self.min_versions.get(sub, 0), int(entry["min_version"]))
-            self.last_id = max(self.last_id, int(entry["id"]))
+            if "seq" in entry:
+                self.cursor = max(self.cursor, int(entry["seq"]))
         now = time.time()
         if len(self.jtis) > 10_000:
             self.jtis = {j: exp for j, exp in self.jtis.items() if exp > now}
@@ -167,7 +171,16 @@ class TokenVerifier:
 
     # -- verification ----------------------------------------------------------------------------------------
 
+    def verify_cached(self, token: str) -> Principal | None:
+        """The caller, if this token's signature was already checked (no I/O, cheap); None otherwise."""
+        principal = self._verified.get(token)
+        if principal is None or principal.exp <= time.time():
+            return None
+        self.check_revocation(principal)
+        return principal
+
     def verify(self, token: str) -> Principal:
+        """Full check; may fetch the gateway's keys, so async callers run it on a worker thread."""
         principal = self._verified.get(token)
         if principal is None or principal.exp <= time.time():
             principal = self._verify_signature(token)
@@ -227,18 +240,25 @@ class TokenVerifier:
         backoff = 0.2
         while not self._stop.is_set():
             try:
+                if not self._keys:  # keys first: a service is ready only when it can verify tokens
+                    self._fetch_keys()
+                    if not self._keys:
+                        raise ValueError("no signing keys from the gateway yet")
                 token = self.service_tokens.get()
                 response = self._client.get(
                     "/internal/revocations",
                     # The first call answers at once so the service becomes ready; later ones are long polls.
-                    params={"after": self.revocations.last_id, "wait": 20 if self.revocations.synced_at else 0,
-                            "watcher": self.instance},
+                    params={"after": self.revocations.cursor, "epoch": self.revocations.epoch or "",
+                            "wait": 20 if self.revocations.synced_at else 0, "watcher": self.instance},
                     headers={"Authorization": f"Bearer {token}"},
                 )
                 if response.status_code == 401:
                     self.service_tokens.reset()
                 response.raise_for_status()
                 body = response.json()
+                if body["epoch"] != self.revocations.epoch:
+                    # A new gateway process numbers its feed afresh (and sent everything still live).
+                    self.revocations.epoch, self.revocations.cursor = body["epoch"], 0
                 self.revocations.apply(body["items"])
                 self.revocations.synced_at = time.monotonic()
                 backoff = 0.2

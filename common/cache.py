@@ -1,12 +1,20 @@
 """A small key/value cache: Redis behind Sentinel in production and tests, in-process in the embedded default.
 
 The cache only ever speeds things up. Every Redis failure is a miss (fail open); after a failure Redis is left
-alone for a moment so a dead master does not add a timeout to every request, and invalidations that could not
-be delivered are kept and replayed once Redis answers again, so a promoted replica cannot serve stale entries.
+alone for a moment so a dead master does not add a timeout to every request. Invalidations that could not be
+delivered are kept (in this process) and replayed once Redis answers again, before anything else is sent.
+
+What that does not cover: Redis replicates asynchronously, so a delete the old master acknowledged but had not
+yet passed to its replica when it died is lost with it, and the promoted replica can serve that stale entry
+until the entry's TTL expires (`CachedReads.invalidate` repeats its deletes after a delay, which catches a
+failover that completes within that delay, but nothing guarantees it). Pending deletes of a process that exits
+are lost the same way. Keep TTLs as short as the staleness that is acceptable after a failover.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time
 import uuid
@@ -31,6 +39,8 @@ class Cache(Protocol):
     def set(self, key: str, value: Any, ttl: float) -> None: ...
     def delete(self, *keys: str) -> None: ...
     def add(self, key: str, value: Any, ttl: float) -> bool: ...
+    def exists(self, key: str) -> bool | None:
+        """Whether `key` is set; None when the cache could not be asked (down, or backing off after a failure)."""
     def available(self) -> bool: ...
 
 
@@ -74,6 +84,11 @@ class MemoryCache:
                 return False
             self._items[key] = (time.monotonic() + ttl, orjson.dumps(value))
             return True
+
+    def exists(self, key: str) -> bool | None:
+        with self._lock:
+            item = self._items.get(key)
+            return item is not None and item[0] >= time.monotonic()
 
     def available(self) -> bool:
         return True
@@ -144,6 +159,10 @@ class RedisCache:
     def add(self, key: str, value: Any, ttl: float) -> bool:
         return bool(self._call("add", lambda: self._master.set(key, orjson.dumps(value), px=int(ttl * 1000), nx=True)))
 
+    def exists(self, key: str) -> bool | None:
+        # `_call` answers None when Redis failed or is being left alone; otherwise this is a real bool.
+        return self._call("exists", lambda: bool(self._master.exists(key)))
+
 
 def make_cache(settings: Settings) -> Cache:
     return RedisCache(settings) if settings.redis_sentinels else MemoryCache()
@@ -154,13 +173,19 @@ class CachedReads:
 
     A namespace's entries hang under a version token; invalidating deletes the token, so every entry of the
     namespace is orphaned at once (and expires by TTL). The delete is repeated after the replica lag bound,
-    because a reader may have refilled the cache from a replica that had not yet applied the write.
+    because a reader may have refilled the cache from a replica that had not yet applied the write; the repeats
+    are made by one scheduler thread per instance (started at the first invalidation), not a timer per write.
     """
 
     VERSION_TTL = 86_400.0
 
     def __init__(self, cache: Cache, service: str, ttl: float, repeat_after: float):
         self.cache, self.service, self.ttl, self.repeat_after = cache, service, ttl, repeat_after
+        self._due: list[tuple[float, int, tuple[str, ...]]] = []  # heap of (due time, sequence, keys)
+        self._seq = itertools.count()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
 
     def _version_key(self, namespace: str) -> str:
         return f"{self.service}:{namespace}:ver"
@@ -187,8 +212,51 @@ class CachedReads:
         return value
 
     def invalidate(self, *namespaces: str) -> None:
-        keys = [self._version_key(ns) for ns in namespaces]
+        keys = tuple(self._version_key(ns) for ns in namespaces)
+        if not keys:
+            return
         self.cache.delete(*keys)
-        timer = threading.Timer(self.repeat_after, self.cache.delete, args=keys)
-        timer.daemon = True
-        timer.start()
+        self._schedule(self.repeat_after, keys)
+
+    def pending(self) -> int:
+        """How many delayed deletes are waiting (for tests and diagnostics)."""
+        with self._wake:
+            return len(self._due)
+
+    def close(self) -> None:
+        """Stop the scheduler thread, doing the deletes still waiting now rather than dropping them."""
+        with self._wake:
+            self._closed = True
+            waiting, self._due = self._due, []
+            self._wake.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+        keys = {key for _, _, batch in waiting for key in batch}
+        if keys:
+            self.cache.delete(*keys)
+
+    def _schedule(self, delay: float, keys: tuple[str, ...]) -> None:
+        with self._wake:
+            if self._closed:
+                return
+            heapq.heappush(self._due, (time.monotonic() + delay, next(self._seq), keys))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run_delayed, name=f"cache-invalidate-{self.service}",
+                                                daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def _run_delayed(self) -> None:
+        while True:
+            with self._wake:
+                while not self._closed and (not self._due or self._due[0][0] > time.monotonic()):
+                    self._wake.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                if self._closed:
+                    return
+                now, keys = time.monotonic(), set()
+                while self._due and self._due[0][0] <= now:
+                    keys.update(heapq.heappop(self._due)[2])
+            try:  # outside the lock: a slow cache must not hold up writers scheduling their deletes
+                self.cache.delete(*sorted(keys))
+            except Exception as exc:  # the caches fail open, but this thread must never die
+                log.warning("cache_delayed_delete_failed", error=str(exc) or type(exc).__name__)

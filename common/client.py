@@ -13,7 +13,7 @@ import threading
 
 import httpx
 
-from common.discovery import Balancer, Watcher
+from common.discovery import IDEMPOTENT, MAX_ATTEMPTS, RETRY_STATUSES, Balancer, Watcher
 from common.errors import ServiceUnavailable
 from common.logging import get_logger
 from common.middleware import current_request_id
@@ -21,9 +21,7 @@ from common.settings import Settings
 
 log = get_logger("common.client")
 
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-RETRY_STATUSES = frozenset({502, 503, 504})
-MAX_ATTEMPTS = 3
+__all__ = ["IDEMPOTENT", "MAX_ATTEMPTS", "RETRY_STATUSES", "ServiceClient"]
 
 
 class ServiceClient:
@@ -68,10 +66,12 @@ class ServiceClient:
                 if last or method not in IDEMPOTENT:
                     break
                 continue
-            if response.status_code in RETRY_STATUSES and method in IDEMPOTENT and not last:
-                self.balancer.failed(instance)
-                continue
-            self.balancer.succeeded(instance)
+            if response.status_code in RETRY_STATUSES:
+                self.balancer.failed(instance)  # an instance answering 502/503/504 is not healthy
+                if method in IDEMPOTENT and not last:
+                    continue
+            else:
+                self.balancer.succeeded(instance)
             return response
         raise ServiceUnavailable(f"{self.service} did not answer", code="service.unavailable",
                                  detail={"service": self.service})

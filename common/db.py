@@ -91,8 +91,8 @@ def _refuse_flush(session: Session, *_: Any) -> None:
         raise RuntimeError("A ReadSession must not write; use a WriteSession")
 
 
-def schema_name(service: str) -> str:
-    return f"hap_{service}"
+def schema_name(service: str, settings: Settings) -> str:
+    return f"{settings.db_schema_prefix}{service}"
 
 
 def database_url(settings: Settings, service: str, *, replica: bool = False) -> str | None:
@@ -102,12 +102,16 @@ def database_url(settings: Settings, service: str, *, replica: bool = False) -> 
             return None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(settings.data_dir / f'{service}.db').resolve()}"
-    return f"{base.rstrip('/')}/{schema_name(service)}?charset=utf8mb4"
+    return f"{base.rstrip('/')}/{schema_name(service, settings)}?charset=utf8mb4"
 
 
 def _make_engine(url: str, settings: Settings) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # SQLAlchemy's documented pysqlite recipe: the driver's own transaction handling is switched off
+        # (`isolation_level=None`: it would emit BEGIN only before INSERT/UPDATE/DELETE, never before SAVEPOINT,
+        # so a released savepoint committed on its own), and SQLAlchemy's "begin" emits the BEGIN instead.
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False,
+                                                  "isolation_level": None})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
@@ -117,6 +121,17 @@ def _make_engine(url: str, settings: Settings) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # Deferred by default: a transaction that only reads never takes the write lock. A connection with
+            # the execution option `sqlite_begin="IMMEDIATE"` takes the write lock at BEGIN (waiting up to
+            # busy_timeout): a deferred transaction that reads and then writes cannot wait for the lock and
+            # fails at once with "database is locked" if another connection is writing or has written since.
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            if mode not in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE"):
+                raise ValueError(f"sqlite_begin must be DEFERRED, IMMEDIATE or EXCLUSIVE, not {mode!r}")
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(
@@ -135,7 +150,7 @@ def ensure_schema(settings: Settings, service: str) -> None:
         return
     engine = create_engine(settings.db_primary_url.rstrip("/") + "/?charset=utf8mb4")
     with engine.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{schema_name(service)}` "
+        conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{schema_name(service, settings)}` "
                           "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
     engine.dispose()
 
@@ -256,7 +271,9 @@ class Database:
         self.primary = _make_engine(database_url(settings, service), settings)
         replica_url = database_url(settings, service, replica=True)
         self.replica = _make_engine(replica_url, settings) if replica_url else None
-        self._write = sessionmaker(self.primary, class_=WriteSession, expire_on_commit=False)
+        # On SQLite a write session takes the write lock at BEGIN (see `_make_engine`); other dialects ignore this.
+        self._write = sessionmaker(self.primary.execution_options(sqlite_begin="IMMEDIATE"), class_=WriteSession,
+                                   expire_on_commit=False)
         self.monitor = (
             ReplicaMonitor(self.primary, self.replica, settings.replica_max_lag_seconds,
                            settings.replica_probe_seconds)

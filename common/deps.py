@@ -50,8 +50,11 @@ class Runtime:
     def mark_write(self, principal: Principal) -> None:
         if self.db.replica is None:
             return
+        now = time.monotonic()
         with self._lock:
-            self._recent_writers[principal.sub] = time.monotonic() + self._ryw_seconds
+            if len(self._recent_writers) > 10_000:
+                self._recent_writers = {s: t for s, t in self._recent_writers.items() if t > now}
+            self._recent_writers[principal.sub] = now + self._ryw_seconds
         self.cache.set(f"ryw:{self.service}:{principal.sub}", 1, self._ryw_seconds)
 
     def recently_wrote(self, principal: Principal) -> bool:
@@ -59,9 +62,8 @@ class Runtime:
             return False
         if self._recent_writers.get(principal.sub, 0.0) > time.monotonic():
             return True
-        if not self.cache.available():
-            return True  # cannot know what other instances saw: the primary is the safe answer
-        return self.cache.get(f"ryw:{self.service}:{principal.sub}") is not None
+        marked = self.cache.exists(f"ryw:{self.service}:{principal.sub}")
+        return True if marked is None else marked  # unknown (cache down): the primary is the safe answer
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -70,8 +72,10 @@ def get_runtime(request: Request) -> Runtime:
 
 async def authenticate(request: Request) -> Principal:
     """The verified caller of this request (signature, claims and revocation checked)."""
-    runtime = get_runtime(request)
-    principal = runtime.verifier.verify(bearer_token(request.headers.get("authorization")))
+    verifier = get_runtime(request).verifier
+    token = bearer_token(request.headers.get("authorization"))
+    # A token seen before is checked on the loop; a new one on a worker thread (it may fetch keys).
+    principal = verifier.verify_cached(token) or await run_in_threadpool(verifier.verify, token)
     request.state.principal = principal
     bind_context(user=principal.username)
     return principal

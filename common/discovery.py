@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,30 +42,63 @@ def instances_from_health(entries: list[dict[str, Any]]) -> list[Instance]:
     return sorted(out, key=lambda i: i.id)
 
 
+# Retry policy, shared by the gateway's proxy and `common.client` (ARCHITECTURE §6): idempotent methods may be
+# retried on another instance after a failed call or a 502/503/504; any method may go elsewhere when the
+# connection was refused (nothing was sent). At most MAX_ATTEMPTS instances are tried for one request.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({502, 503, 504})
+MAX_ATTEMPTS = 3
+
+
 @dataclass
 class Breaker:
-    """Per-instance circuit breaker: open after N consecutive failures, one trial call after the reset time."""
+    """Per-instance circuit breaker: closed → open after `threshold` consecutive failures → half-open after
+    `reset_seconds`, when exactly one trial call is let through. The trial's success closes the breaker; its
+    failure re-opens it for another full period. A trial that never reports (its caller vanished) is given up
+    after `reset_seconds`, and another trial is allowed.
+
+    Not thread-safe on its own: `Balancer` serialises access with its lock.
+    """
 
     threshold: int
     reset_seconds: float
     failures: int = 0
     opened_at: float | None = None
+    trial_started: float | None = None  # when the half-open trial in flight was let through
+
+    @property
+    def state(self) -> str:
+        if self.opened_at is None:
+            return "closed"
+        return "half_open" if self.trial_started is not None else "open"
 
     def allows(self, now: float) -> bool:
-        return self.opened_at is None or now - self.opened_at >= self.reset_seconds
+        """May a call go to this instance now? In the half-open state this admits one trial and records it."""
+        if self.opened_at is None:
+            return True
+        if now - self.opened_at < self.reset_seconds:
+            return False
+        if self.trial_started is not None and now - self.trial_started < self.reset_seconds:
+            return False  # a trial is in flight
+        self.trial_started = now
+        return True
 
     def success(self) -> None:
-        self.failures, self.opened_at = 0, None
+        self.failures, self.opened_at, self.trial_started = 0, None, None
 
     def failure(self, now: float) -> None:
         self.failures += 1
-        if self.failures >= self.threshold:
+        if self.opened_at is not None or self.failures >= self.threshold:
             self.opened_at = now  # (re)open: a failed half-open trial waits a full period again
+            self.trial_started = None
 
 
 @dataclass
 class Balancer:
-    """Round-robin over the passing instances of one service, skipping those whose breaker is open."""
+    """Round-robin over the passing instances of one service, skipping those whose breaker is open.
+
+    Safe to share between threads (the services' sync client) and coroutines (the gateway).
+    """
 
     name: str
     threshold: int = 5
@@ -72,37 +106,54 @@ class Balancer:
     instances: list[Instance] = field(default_factory=list)
     breakers: dict[str, Breaker] = field(default_factory=dict)
     _next: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
 
     def update(self, instances: list[Instance]) -> None:
-        self.instances = instances
-        self.breakers = {i.id: self.breakers.get(i.id) or Breaker(self.threshold, self.reset_seconds)
-                         for i in instances}
+        with self._lock:
+            # Build the breakers first, then publish both: a reader never sees an instance without its breaker.
+            breakers = {i.id: self.breakers.get(i.id) or Breaker(self.threshold, self.reset_seconds)
+                        for i in instances}
+            self.breakers, self.instances = breakers, list(instances)
 
     def candidates(self) -> list[Instance]:
-        """Instances to try in order for one request: round-robin start, open breakers left out."""
-        instances = self.instances
-        if not instances:
-            return []
-        now = time.monotonic()
-        start = self._next % len(instances)
-        self._next += 1
-        ordered = instances[start:] + instances[:start]
-        return [i for i in ordered if self.breakers[i.id].allows(now)]
+        """Instances to try in order for one request: round-robin start, open breakers left out.
+
+        A breaker past its reset time is included once, as its trial; the trial counts as in flight from here
+        (a caller that does not get to use it simply lets it time out after `reset_seconds`)."""
+        with self._lock:
+            instances, breakers = self.instances, self.breakers
+            if not instances:
+                return []
+            now = self.clock()
+            start = self._next % len(instances)
+            self._next += 1
+            ordered = instances[start:] + instances[:start]
+            out = []
+            for instance in ordered:
+                breaker = breakers.get(instance.id)
+                if breaker is None or breaker.allows(now):
+                    if breaker is not None and breaker.opened_at is not None:
+                        log.info("breaker_trial", service=self.name, target=instance.id)
+                    out.append(instance)
+            return out
 
     def succeeded(self, instance: Instance) -> None:
-        breaker = self.breakers.get(instance.id)
-        if breaker is not None and (breaker.failures or breaker.opened_at):
-            if breaker.opened_at is not None:
-                log.info("breaker_closed", service=self.name, target=instance.id)
-            breaker.success()
+        with self._lock:
+            breaker = self.breakers.get(instance.id)
+            if breaker is not None and (breaker.failures or breaker.opened_at is not None):
+                if breaker.opened_at is not None:
+                    log.info("breaker_closed", service=self.name, target=instance.id)
+                breaker.success()
 
     def failed(self, instance: Instance) -> None:
-        breaker = self.breakers.get(instance.id)
-        if breaker is not None:
-            was_open = breaker.opened_at is not None
-            breaker.failure(time.monotonic())
-            if breaker.opened_at is not None and not was_open:
-                log.warning("breaker_opened", service=self.name, target=instance.id)
+        with self._lock:
+            breaker = self.breakers.get(instance.id)
+            if breaker is not None:
+                was_open = breaker.opened_at is not None
+                breaker.failure(self.clock())
+                if breaker.opened_at is not None and not was_open:
+                    log.warning("breaker_opened", service=self.name, target=instance.id)
 
 
 def consul_client(settings: Settings) -> consul.Consul:

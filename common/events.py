@@ -4,29 +4,35 @@ Producer: `emit(session, OutboxEvent, "prescription.paid", {...})` adds the even
 change, so an event exists exactly when its change committed. `event_feed_router(OutboxEvent)` serves
 `GET /internal/events?after=<id>&limit=<n>` (service tokens only).
 
+The feed reads the primary: a lagging replica would show gaps that are not there (and hide events).
+
 Consumer: `EventConsumer` polls a producer's feed with a cursor stored in the consumer's own database and
 applies each event at most once (the event id is recorded in the same transaction as its effects).
 
 Auto-increment ids become visible in commit order, not id order: a transaction that took id 7 may commit after
-one that took id 8. The consumer therefore never moves its cursor past a gap until the gap is older than
-`gap_grace_seconds` (rolled-back transactions leave gaps that never fill).
+one that took id 8. The consumer therefore never moves its cursor past a missing id until it has been missing
+for `gap_grace_seconds` of the consumer's own clock, counted from when this consumer first saw the gap
+(rolled-back transactions leave gaps that never fill; skipped ids are logged as `event_gap_skipped`). An
+event's `created_at` cannot decide this: it is the producer's flush time, not its commit time, so a slow
+transaction commits events that already look old.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import JSON, BigInteger, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Database, ReadSession, WriteSession
-from common.deps import ReadDB, ServiceCaller
+from common.deps import ServiceCaller, get_runtime
 from common.logging import get_logger
 from common.timeutil import UtcDateTime, utcnow
 
@@ -79,10 +85,13 @@ def event_feed_router(model: type) -> APIRouter:
     router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
 
     @router.get("/events", response_model=EventFeed)
-    def events(_: ServiceCaller, session: ReadDB, after: Annotated[int, Query(ge=0)] = 0,
+    def events(request: Request, _: ServiceCaller, after: Annotated[int, Query(ge=0)] = 0,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> EventFeed:
-        rows = session.scalars(select(model).where(model.id > after).order_by(model.id).limit(limit)).all()
-        return EventFeed(items=[EventOut.model_validate(r, from_attributes=True) for r in rows])
+        # The primary, never the replica: a replica that has applied id 8 but not yet 7 would show a gap
+        # that is not there, and a consumer waiting it out could skip an event that exists.
+        with get_runtime(request).db.read(primary=True) as session:
+            rows = session.scalars(select(model).where(model.id > after).order_by(model.id).limit(limit)).all()
+            return EventFeed(items=[EventOut.model_validate(r, from_attributes=True) for r in rows])
 
     return router
 
@@ -102,6 +111,8 @@ class EventConsumer:
         self._client = httpx.Client(timeout=5.0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"consume-{source}", daemon=True)
+        # Missing id -> when this consumer first saw it missing (time.monotonic(); forgotten once passed).
+        self._first_seen: dict[int, float] = {}
 
     def start(self) -> None:
         self._thread.start()
@@ -131,19 +142,35 @@ class EventConsumer:
                                     headers={"Authorization": f"Bearer {self.token()}"})
         response.raise_for_status()
         items = response.json()["items"]
+        now = time.monotonic()
+        self._note_gaps(after, items, now)
         applied = 0
         expected = after + 1
         for item in items:
-            if item["id"] != expected and not self._gap_expired(item):
-                break  # an earlier id may still commit: wait for it
+            if item["id"] > expected:
+                missing = range(expected, item["id"])
+                if not self._gap_expired(missing, now):
+                    break  # an earlier id may still commit: wait for it
+                log.warning("event_gap_skipped", source=self.source, ids=list(missing[:50]), count=len(missing),
+                            waited_seconds=round(now - self._first_seen[missing[0]], 3))
             self._apply(item)
             applied += 1
             expected = item["id"] + 1
+        self._first_seen = {i: t for i, t in self._first_seen.items() if i >= expected}
         return applied
 
-    def _gap_expired(self, item: dict[str, Any]) -> bool:
-        created = datetime.fromisoformat(item["created_at"])
-        return (utcnow() - created).total_seconds() > self.gap_grace
+    def _note_gaps(self, after: int, items: list[dict[str, Any]], now: float) -> None:
+        """Remember when this consumer first saw each id missing below a visible one (all gaps of the batch, so
+        that they age together rather than one after another)."""
+        expected = after + 1
+        for item in items:
+            for missing in range(expected, item["id"]):
+                self._first_seen.setdefault(missing, now)
+            expected = item["id"] + 1
+
+    def _gap_expired(self, missing: range, now: float) -> bool:
+        """True when every id of the gap has been missing for `gap_grace_seconds` of local time."""
+        return all(now - self._first_seen.get(i, now) >= self.gap_grace for i in missing)
 
     def _apply(self, item: dict[str, Any]) -> None:
         with self.db.write() as session:

@@ -25,7 +25,9 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def incoming_request_id(scope: Scope) -> str:
+def incoming_request_id(scope: Scope, trust: bool = True) -> str:
+    if not trust:
+        return new_request_id()
     for name, value in scope.get("headers", ()):
         if name == REQUEST_ID_HEADER:
             text = value.decode("latin-1")
@@ -38,15 +40,18 @@ def incoming_request_id(scope: Scope) -> str:
 class RequestContextMiddleware:
     """Binds the request id (taken from `X-Request-ID` or created) and logs method, path, status and duration."""
 
-    def __init__(self, app: ASGIApp, quiet_paths: frozenset[str] = frozenset({"/health"})):
+    def __init__(self, app: ASGIApp, quiet_paths: frozenset[str] = frozenset({"/health"}),
+                 trust_incoming_id: bool = True):
         self.app = app
         self.quiet_paths = quiet_paths
+        # The gateway creates every request's id; services take the one the gateway (or a caller) passed on.
+        self.trust_incoming_id = trust_incoming_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = incoming_request_id(scope)
+        request_id = incoming_request_id(scope, self.trust_incoming_id)
         clear_context()
         bind_context(request_id=request_id)
         _request_id.set(request_id)

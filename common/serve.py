@@ -8,6 +8,7 @@ wait for in-flight requests. A second signal forces the exit.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import threading
@@ -89,6 +90,9 @@ def run(component: str, app_factory: Any, *, host: str, port: int, register: boo
     config = uvicorn.Config(
         app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=30,
         loop="uvloop", http="httptools", server_header=False, timeout_keep_alive=30,
+        # X-Forwarded-For is believed only from proxies named in uvicorn's FORWARDED_ALLOW_IPS (production's
+        # nginx); otherwise any local client could write another address into the audit log.
+        proxy_headers=bool(os.environ.get("FORWARDED_ALLOW_IPS")),
     )
     server = DrainingServer(config, app, registration)
     log.info("listening", host=host, port=port)

@@ -12,8 +12,6 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ARCHIVES = ("outpatient", "inpatient", "statistics", "datacenter", "scheduling", "storage", "pharmacy")
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HAP_", extra="ignore", populate_by_name=True)
@@ -31,6 +29,8 @@ class Settings(BaseSettings):
     # empty means the embedded default, one SQLite file per service under data_dir.
     db_primary_url: str = ""
     db_replica_url: str = ""
+    # Schemas are `<prefix><service>` (hap_dbs, hap_auth, …); a test run may use its own prefix.
+    db_schema_prefix: str = "hap_"
     db_pool_size: int = 10
     # Threads for sync endpoints. Few threads spend less time contending for the GIL than the default 40.
     worker_threads: int = 16
@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     admin_username: str = "admin"
     admin_password: str = ""
     ui_dir: Path = Path("frontend/dist")
-    revocation_stale_seconds: float = 60.0
+    # A service that has not heard from the revocation feed for this long refuses every token (the feed's
+    # long polls answer at least every 20 s).
+    revocation_stale_seconds: float = 30.0
 
     # Service client (shared by the gateway's proxy and service-to-service calls).
     client_timeout_seconds: float = 5.0

@@ -8,6 +8,7 @@ import aiohttp
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AwareDatetime
 
+from common.archives import ARCHIVE_SERVICES
 from common.auth import Principal, bearer_token, ensure_service
 from common.errors import Forbidden, ServiceUnavailable
 from common.logging import bind_context
@@ -15,10 +16,9 @@ from common.middleware import current_request_id
 from common.pagination import Page, Pagination
 from common.types import MAX_ID
 from gateway import schemas, service
-from gateway.proxy import ROUTES
 from gateway.runtime import GatewayRuntime
 
-ARCHIVE_OF_SERVICE = {name: archive for name, archive in ROUTES.values()}
+ARCHIVE_OF_SERVICE = {service: archive for archive, service in ARCHIVE_SERVICES.items()}
 
 
 def get_runtime(request: Request) -> GatewayRuntime:
@@ -88,8 +88,9 @@ async def login(body: schemas.LoginIn, request: Request, runtime: Runtime) -> sc
 
 
 @auth.post("/refresh", response_model=schemas.TokenOut)
-async def refresh(body: schemas.RefreshIn, runtime: Runtime) -> schemas.TokenOut:
-    return await runtime.transact(service.refresh, runtime.signer, runtime.settings, body.refresh_token)
+async def refresh(body: schemas.RefreshIn, request: Request, runtime: Runtime) -> schemas.TokenOut:
+    return await runtime.transact(service.refresh, runtime.signer, runtime.settings, body.refresh_token,
+                                  audit_context(request))
 
 
 @auth.post("/logout", status_code=204, response_class=Response)
@@ -123,10 +124,11 @@ async def jwks(runtime: Runtime) -> dict[str, Any]:
 
 @internal.get("/revocations", response_model=schemas.RevocationFeed)
 async def revocations(_: ServiceCaller, runtime: Runtime, after: Annotated[int, Query(ge=0)] = 0,
+                      epoch: Annotated[str, Query(max_length=32)] = "",
                       wait: Annotated[float, Query(ge=0, le=60)] = 0,
                       watcher: Annotated[str, Query(max_length=128)] = "anonymous") -> dict[str, Any]:
-    items = await runtime.hub.follow(watcher, after, wait)
-    return {"items": items, "last_id": items[-1]["id"] if items else after}
+    items = await runtime.hub.follow(watcher, after, epoch, wait)
+    return {"items": items, "epoch": runtime.hub.epoch}
 
 
 # -- users and grants ------------------------------------------------------------------------------------------
@@ -196,8 +198,8 @@ async def audit(principal: SuperAdmin, runtime: Runtime, page: Pagination,
             "size": page.size}
 
 
-@admin.get("/services", response_model=list[schemas.ServiceOut])
-async def services(_: SuperAdmin, runtime: Runtime) -> list[schemas.ServiceOut]:
+@admin.get("/services", response_model=Page[schemas.ServiceOut])
+async def services(_: SuperAdmin, runtime: Runtime) -> dict[str, Any]:
     """Every service in the registry with its instances and their health checks."""
     assert runtime.proxy.session is not None
     base = runtime.settings.registry_base
@@ -216,7 +218,7 @@ async def services(_: SuperAdmin, runtime: Runtime) -> list[schemas.ServiceOut]:
                                           instances=[_instance(e) for e in entries]))
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise ServiceUnavailable("The registry is not reachable", code="registry.unavailable") from exc
-    return out
+    return {"items": out, "total": len(out), "page": 1, "size": max(len(out), 1)}
 
 
 def _instance(entry: dict[str, Any]) -> schemas.InstanceOut:

@@ -41,6 +41,7 @@ def create_api() -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = GatewayRuntime(get_settings(), getattr(app.state, "instance", "gateway-local"))
         app.state.runtime = runtime
+        app.state.on_drain = runtime.hub.wake_all  # answer the services' long polls at once on shutdown
         await run_in_threadpool(_bootstrap, runtime)
         await runtime.start()
         log.info("gateway_started")
@@ -124,6 +125,6 @@ class Gateway:
 def create_app() -> Any:
     settings = get_settings()
     api_app = create_api()
-    app = RequestContextMiddleware(Gateway(api_app, settings.ui_dir))
+    app = RequestContextMiddleware(Gateway(api_app, settings.ui_dir), trust_incoming_id=False)
     app.state = api_app.state  # the runner sets `state.instance` before start-up
     return app

@@ -102,11 +102,11 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     user_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     username: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     client_ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
-    method: Mapped[str] = mapped_column(String(8))
+    method: Mapped[str] = mapped_column(String(16))
     path: Mapped[str] = mapped_column(String(512))
     archive: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     status: Mapped[int] = mapped_column(Integer, index=True)

@@ -13,32 +13,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 import aiohttp
 import orjson
+import yarl
 
+from common.archives import ARCHIVE_SERVICES, gateway_prefix
 from common.auth import Principal, authorize, bearer_token
-from common.discovery import Balancer, Instance, instances_from_health
-from common.errors import AppError
+from common.discovery import IDEMPOTENT, MAX_ATTEMPTS, RETRY_STATUSES, Balancer, Instance, instances_from_health
+from common.errors import AppError, BadRequest
 from common.logging import bind_context, get_logger
 from common.settings import Settings
 
 log = get_logger("gateway.proxy")
 
-# Gateway prefix → (registered service name, archive). Fixed by ARCHITECTURE §1.
+# Gateway prefix → (registered service name, archive).
 ROUTES: dict[str, tuple[str, str]] = {
-    "/api/outpatient": ("oms", "outpatient"),
-    "/api/inpatient": ("hms", "inpatient"),
-    "/api/statistics": ("tms", "statistics"),
-    "/api/datacenter": ("dbs", "datacenter"),
-    "/api/scheduling": ("dms", "scheduling"),
-    "/api/storage": ("sms", "storage"),
-    "/api/pharmacy": ("pms", "pharmacy"),
+    gateway_prefix(archive): (service, archive) for archive, service in ARCHIVE_SERVICES.items()
 }
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-RETRY_STATUSES = frozenset({502, 503, 504})
 WHOLE_BODY_LIMIT = 256 * 1024
-MAX_ATTEMPTS = 3
 HOP_BY_HOP = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailers",
     b"transfer-encoding", b"upgrade", b"host", b"content-length",
@@ -69,6 +63,14 @@ async def send_error(send: Callable[[dict], Awaitable[None]], error: AppError) -
         headers.append((b"www-authenticate", b"Bearer"))
     await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class ClientGone(Exception):
+    """The client disconnected before its request body arrived."""
+
+
+def _has_dot_segment(path: str) -> bool:
+    return any(segment in (".", "..") for segment in path.split("/"))
 
 
 class NoInstance(AppError):
@@ -148,9 +150,18 @@ class Proxy:
             await send_error(send, error)
             return
 
-        body, stream = await self._request_body(headers, receive)
-        forward = self._forward_headers(scope, request_id)
         path = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else scope["path"]
+        if _has_dot_segment(scope["path"]) or _has_dot_segment(unquote(path)):
+            # The permission was decided on this path; one that a client or proxy would normalise elsewhere
+            # ("/api/datacenter/../outpatient/...") is refused rather than forwarded.
+            await send_error(send, BadRequest("Paths with '.' or '..' segments are not accepted",
+                                              code="request.bad_path"))
+            return
+        try:
+            body, stream = await self._request_body(headers, receive)
+        except ClientGone:
+            return
+        forward = self._forward_headers(scope, request_id)
         if scope.get("query_string"):
             path = f"{path}?{scope['query_string'].decode('latin-1')}"
 
@@ -177,23 +188,28 @@ class Proxy:
                 if last or method not in IDEMPOTENT or stream is not None:
                     break
                 continue
-            if response.status in RETRY_STATUSES and method in IDEMPOTENT and not last and stream is None:
-                balancer.failed(instance)
-                response.release()
-                continue
-            balancer.succeeded(instance)
-            await self._relay(response, send)
+            if response.status in RETRY_STATUSES:
+                balancer.failed(instance)  # an instance answering 502/503/504 is not healthy
+                if method in IDEMPOTENT and not last and stream is None:
+                    response.release()
+                    continue
+            else:
+                balancer.succeeded(instance)
+            await self._relay(response, send, method)
             return
         await send_error(send, UpstreamFailed(f"{service} did not answer", detail={"service": service}))
 
     async def _request_body(self, headers: list, receive: Callable) -> tuple[bytes, Any]:
-        """Small bodies are read whole (so they can be retried); large or chunked ones are streamed."""
+        """Small bodies are read whole (so they can be retried); large or chunked ones are streamed. A client
+        that goes away mid-body ends the request: a truncated body is never forwarded."""
         length = next((v for k, v in headers if k == b"content-length"), None)
         if length is not None and int(length) <= WHOLE_BODY_LIMIT:
             chunks = []
             more = True
             while more:
                 message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientGone
                 chunks.append(message.get("body", b""))
                 more = message.get("more_body", False)
             return b"".join(chunks), None
@@ -204,6 +220,8 @@ class Proxy:
             more = True
             while more:
                 message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientGone
                 yield message.get("body", b"")
                 more = message.get("more_body", False)
 
@@ -225,10 +243,19 @@ class Proxy:
     async def _send(self, instance: Instance, method: str, path: str, headers: dict[str, str], body: bytes,
                     stream: Any) -> aiohttp.ClientResponse:
         assert self.session is not None
-        return await self.session.request(method, instance.base_url + path, headers=headers,
+        # encoded=True: forward the path exactly as checked, without yarl normalising it again.
+        url = yarl.URL(instance.base_url + path, encoded=True)
+        return await self.session.request(method, url, headers=headers,
                                           data=stream if stream is not None else body, allow_redirects=False)
 
-    async def _relay(self, response: aiohttp.ClientResponse, send: Callable) -> None:
+    async def _relay(self, response: aiohttp.ClientResponse, send: Callable, method: str) -> None:
+        if method == "HEAD":  # no body follows; the upstream's Content-Length describes the GET
+            headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
+                       if k.lower() not in _RESPONSE_SKIP or k.lower() == "content-length"]
+            await send({"type": "http.response.start", "status": response.status, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            response.release()
+            return
         headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
                    if k.lower() not in _RESPONSE_SKIP]
         try:

@@ -59,18 +59,18 @@ class GatewayRuntime:
         self.db.dispose()
 
     async def _poll_revocations(self) -> None:
-        # Another gateway instance may have written revocations; pick them up from the shared database.
+        # Another gateway instance may have written revocations; pick them up from the shared database. All
+        # live ones are read (there are few), since ids may commit out of order.
         while True:
             await asyncio.sleep(2.0)
             try:
-                entries = await run_in_threadpool(self._read_revocations_after, self.hub.list.last_id)
-                self.hub.load(entries)
+                self.hub.load(await run_in_threadpool(self._read_live_revocations))
             except Exception as exc:
                 log.warning("revocation_poll_failed", error=str(exc))
 
-    def _read_revocations_after(self, after: int) -> list[dict[str, Any]]:
+    def _read_live_revocations(self) -> list[dict[str, Any]]:
         with self.db.read(primary=True) as session:
-            return service.live_revocations(session, after)
+            return service.live_revocations(session)
 
     # -- authentication (the proxy and the gateway's own routes) ----------------------------------------------
 
@@ -102,9 +102,8 @@ class GatewayRuntime:
         outcome, entries = await run_in_threadpool(work)
         if writer is not None:
             self.mark_write(writer)
-        if entries:
-            self.hub.load(entries)
-            await self.hub.propagated(max(e["id"] for e in entries))
+        if entries and (seq := self.hub.load(entries)):
+            await self.hub.propagated(seq)
         if outcome.error is not None:
             raise outcome.error
         return outcome.value

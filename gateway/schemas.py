@@ -7,10 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from common.settings import ARCHIVES
+from common.archives import ARCHIVES
 
-Archive = Literal["outpatient", "inpatient", "statistics", "datacenter", "scheduling", "storage", "pharmacy"]
-assert set(Archive.__args__) == set(ARCHIVES)
+Archive = Literal[ARCHIVES]  # type: ignore[valid-type]
 Level = Literal["read", "write"]
 Role = Literal["admin", "super_admin"]
 Username = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z][a-z0-9_.-]{2,31}$")]
@@ -104,7 +103,7 @@ class AuditOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    at: datetime
+    occurred_at: datetime
     user_id: int | None
     username: str | None
     client_ip: str | None
@@ -134,6 +133,8 @@ class InstanceOut(BaseModel):
 
 
 class ServiceOut(BaseModel):
+    """A service in the registry (a name registered there that owns no archive, e.g. a helper, has none)."""
+
     name: str
     archive: str | None
     instances: list[InstanceOut]
@@ -141,6 +142,7 @@ class ServiceOut(BaseModel):
 
 class RevocationEntry(BaseModel):
     id: int
+    seq: int
     jti: str | None
     user_id: int | None
     min_version: int | None
@@ -149,4 +151,4 @@ class RevocationEntry(BaseModel):
 
 class RevocationFeed(BaseModel):
     items: list[RevocationEntry]
-    last_id: int
+    epoch: str

@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
+from common.archives import SERVICE_NAMES
 from common.auth import Principal
 from common.db import ReadSession, WriteSession
 from common.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from common.pagination import PageParams, paginate
-from common.settings import Settings
+from common.settings import Settings, get_settings
 from common.timeutil import utcnow
 from gateway import schemas
 from gateway.models import AuditLog, Grant, RefreshToken, Revocation, SigningKey, User
@@ -36,7 +37,7 @@ from gateway.security import (
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
-SERVICE_CLIENTS = frozenset({"oms", "hms", "tms", "dbs", "dms", "sms", "pms"})
+SERVICE_CLIENTS = frozenset(SERVICE_NAMES)
 
 
 @dataclass
@@ -65,6 +66,7 @@ def load_signer(session: WriteSession) -> Signer:
 
 def ensure_super_admin(session: WriteSession, username: str, password: str | None) -> str | None:
     """Create the bootstrap super admin when no super admin exists; returns a generated password to print."""
+    username = username.strip().lower()
     if session.scalar(select(func.count()).select_from(User).where(User.role == "super_admin")):
         return None
     generated = None
@@ -115,19 +117,13 @@ def login(session: WriteSession, signer: Signer, settings: Settings, username: s
         # Checked before the password, so the right password is refused too while locked.
         verify_password(None, password)
         _audit_event(session, audit, "auth.login_locked", 403, user, {"locked_until": user.locked_until.isoformat()})
-        return Outcome(error=Forbidden("The account is locked after too many failed sign-ins",
-                                       code="auth.account_locked",
-                                       detail={"locked_until": user.locked_until.isoformat()}))
-    if user is None or not verify_password(user.password_hash, password):
-        if user is None:
-            _audit_event(session, audit, "auth.login_failed", 401, None, {"username": username[:64]})
-            return Outcome(error=Unauthorized("Wrong username or password", code="auth.invalid_credentials"))
-        user.failed_logins += 1
-        _audit_event(session, audit, "auth.login_failed", 401, user, {"failed_logins": user.failed_logins})
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-            _audit_event(session, audit, "auth.locked", 403, user, {"locked_until": user.locked_until.isoformat()})
+        return Outcome(error=_locked(user))
+    if user is None:
+        verify_password(None, password)  # as slow as a real check: timing must not tell which usernames exist
+        _audit_event(session, audit, "auth.login_failed", 401, None, {"username": username[:64]})
+        return Outcome(error=Unauthorized("Wrong username or password", code="auth.invalid_credentials"))
+    if not verify_password(user.password_hash, password):
+        _record_failure(session, user, audit, "auth.login_failed")
         return Outcome(error=Unauthorized("Wrong username or password", code="auth.invalid_credentials"))
     if not user.active:
         _audit_event(session, audit, "auth.login_disabled", 403, user, None)
@@ -139,7 +135,28 @@ def login(session: WriteSession, signer: Signer, settings: Settings, username: s
     return Outcome(value=_issue_pair(session, signer, settings, user))
 
 
-def refresh(session: WriteSession, signer: Signer, settings: Settings, token: str) -> Outcome:
+def _locked(user: User) -> Forbidden:
+    return Forbidden("The account is locked after too many failed sign-ins", code="auth.account_locked",
+                     detail={"locked_until": user.locked_until.isoformat()})
+
+
+def _record_failure(session: WriteSession, user: User, audit: dict[str, Any], action: str) -> None:
+    """Count a wrong password and lock the account at the fifth. The increment is one atomic UPDATE, so
+    parallel guesses cannot overwrite each other's count (SQLite ignores FOR UPDATE; MariaDB has no UPDATE …
+    RETURNING)."""
+    session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
+    # The UPDATE holds the row (or SQLite's write lock) until commit, so this reads our own increment.
+    failures = session.scalar(select(User.failed_logins).where(User.id == user.id))
+    _audit_event(session, audit, action, 401, user, {"failed_logins": failures})
+    if failures >= MAX_FAILED_LOGINS:
+        locked_until = utcnow() + LOCKOUT
+        session.execute(update(User).where(User.id == user.id).values(locked_until=locked_until, failed_logins=0))
+        _audit_event(session, audit, "auth.locked", 403, user, {"locked_until": locked_until.isoformat()})
+    session.expire(user)
+
+
+def refresh(session: WriteSession, signer: Signer, settings: Settings, token: str,
+            audit: dict[str, Any]) -> Outcome:
     row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(token))
                          .with_for_update())
     now = utcnow()
@@ -147,15 +164,24 @@ def refresh(session: WriteSession, signer: Signer, settings: Settings, token: st
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return Outcome(error=invalid)
     if row.used_at is not None:
-        # A rotated token presented again: someone holds a copy. Revoke the whole family.
-        revocations = _revoke_family(session, row.family, "refresh_reuse")
-        return Outcome(error=Unauthorized("The refresh token was already used; sign in again",
-                                          code="auth.refresh_reused"), revocations=revocations)
+        return _reused(session, row, audit)
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return Outcome(error=invalid)
-    row.used_at = now
+    # Claim the token atomically: of two concurrent refreshes with it, one wins and the other is a reuse.
+    claimed = session.execute(update(RefreshToken).where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
+                              .values(used_at=now)).rowcount
+    if claimed != 1:
+        return _reused(session, row, audit)
     return Outcome(value=_issue_pair(session, signer, settings, user, family=row.family))
+
+
+def _reused(session: WriteSession, row: RefreshToken, audit: dict[str, Any]) -> Outcome:
+    """A rotated token presented again: someone holds a copy. Revoke the whole family, and record it."""
+    revocations = _revoke_family(session, row.family, "refresh_reuse")
+    _audit_event(session, audit, "auth.refresh_reused", 401, session.get(User, row.user_id), {"family": row.family})
+    return Outcome(error=Unauthorized("The refresh token was already used; sign in again",
+                                      code="auth.refresh_reused"), revocations=revocations)
 
 
 def _revoke_family(session: WriteSession, family: str, reason: str) -> list[Revocation]:
@@ -190,8 +216,9 @@ def _revoke_user_tokens(session: WriteSession, user: User, reason: str) -> Revoc
     user.token_version += 1
     session.execute(update(RefreshToken).where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=utcnow()))
+    # Access tokens are what the version check stops; refresh tokens were revoked in the table just above.
     revocation = Revocation(user_id=user.id, min_version=user.token_version, reason=reason,
-                            expires_at=utcnow() + timedelta(days=30))
+                            expires_at=utcnow() + timedelta(minutes=get_settings().access_token_minutes + 5))
     session.add(revocation)
     session.flush()
     return revocation
@@ -201,7 +228,8 @@ def change_password(session: WriteSession, signer: Signer, settings: Settings, p
                     old_password: str, new_password: str, audit: dict[str, Any]) -> Outcome:
     user = _user_for(session, principal)
     if not verify_password(user.password_hash, old_password):
-        _audit_event(session, audit, "auth.password_change_failed", 401, user, None)
+        # Counts towards the lockout: a stolen access token must not allow guessing the password.
+        _record_failure(session, user, audit, "auth.password_change_failed")
         return Outcome(error=Unprocessable("The current password is wrong", code="auth.wrong_password"))
     check_password_policy(new_password, user.username)
     if verify_password(user.password_hash, new_password):
@@ -302,8 +330,9 @@ def update_user(session: WriteSession, actor: Principal, user_id: int, data: sch
 def _guard_last_super_admin(session: WriteSession, user: User) -> None:
     if user.role != "super_admin":
         return
-    others = session.scalar(select(func.count()).select_from(User).where(
-        User.role == "super_admin", User.active.is_(True), User.id != user.id))
+    # Locked, so two super admins disabling each other at once cannot leave none.
+    others = session.scalars(select(User.id).where(
+        User.role == "super_admin", User.active.is_(True), User.id != user.id).with_for_update()).all()
     if not others:
         raise Conflict("The last active super admin cannot be disabled", code="user.last_super_admin")
 
@@ -352,7 +381,7 @@ def _audit_event(session: WriteSession, audit: dict[str, Any], action: str, stat
                  detail: dict[str, Any] | None) -> None:
     """A security event, written in the same transaction as the change it records."""
     session.add(AuditLog(
-        at=utcnow(), user_id=user.id if user else audit.get("user_id"),
+        occurred_at=utcnow(), user_id=user.id if user else audit.get("user_id"),
         username=user.username if user else audit.get("username"), client_ip=audit.get("client_ip"),
         method=audit.get("method", "POST"), path=audit.get("path", ""), archive="system", status=status,
         duration_ms=0, request_id=audit.get("request_id"), action=action, detail=detail,
@@ -364,7 +393,8 @@ def search_audit(session: ReadSession, params: PageParams, *, user: str | None, 
                  since: datetime | None, until: datetime | None) -> tuple[list[AuditLog], int]:
     stmt = select(AuditLog).order_by(AuditLog.id.desc())
     if user:
-        stmt = stmt.where(AuditLog.user_id == int(user)) if user.isdigit() else stmt.where(AuditLog.username == user)
+        is_id = user.isascii() and user.isdigit() and len(user) <= 9
+        stmt = stmt.where(AuditLog.user_id == int(user)) if is_id else stmt.where(AuditLog.username == user)
     if archive:
         stmt = stmt.where(AuditLog.archive == archive)
     if status is not None:
@@ -376,9 +406,9 @@ def search_audit(session: ReadSession, params: PageParams, *, user: str | None, 
     if method:
         stmt = stmt.where(AuditLog.method == method.upper())
     if since:
-        stmt = stmt.where(AuditLog.at >= since)
+        stmt = stmt.where(AuditLog.occurred_at >= since)
     if until:
-        stmt = stmt.where(AuditLog.at < until)
+        stmt = stmt.where(AuditLog.occurred_at < until)
     return paginate(session, stmt, params)
 
 

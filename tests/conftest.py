@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests import testinfra
-from tests.harness import Platform, start_platform
+from tests.harness import Platform, drop_schemas, start_platform
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +28,7 @@ def platform(infra: dict[str, str]) -> Iterator[Platform]:
         yield running
     finally:
         running.stop_all()
+        drop_schemas(running)
 
 
 @pytest.fixture(scope="session")

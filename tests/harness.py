@@ -180,9 +180,14 @@ def reset_schemas(env: dict[str, str], names: list[str]) -> None:
     try:
         with conn.cursor() as cur:
             for name in names:
-                cur.execute(f"DROP DATABASE IF EXISTS `hap_{name}`")
+                cur.execute(f"DROP DATABASE IF EXISTS `{env['HAP_DB_SCHEMA_PREFIX']}{name}`")
     finally:
         conn.close()
+
+
+def schema(env: dict[str, str], component: str) -> str:
+    """The MariaDB schema of one component in this platform (each platform has its own prefix)."""
+    return f"{env['HAP_DB_SCHEMA_PREFIX']}{component}"
 
 
 def start_platform(infra_env: dict[str, str], dbs_instances: int = 1, data_dir: Path | None = None) -> Platform:
@@ -201,6 +206,8 @@ def start_platform(infra_env: dict[str, str], dbs_instances: int = 1, data_dir: 
         "HAP_UI_DIR": str(ROOT / "frontend" / "dist"),
         "HAP_CHECK_INTERVAL": "500ms",
         "HAP_DEREGISTER_CRITICAL_AFTER": "10s",
+        # Schemas of its own, so two platforms (two test runs, a benchmark) never share or drop each other's.
+        "HAP_DB_SCHEMA_PREFIX": f"hapt{registry_port}_",
         "PYTHONUNBUFFERED": "1",
     })
     if "HAP_DB_PRIMARY_URL" in env:
@@ -208,10 +215,19 @@ def start_platform(infra_env: dict[str, str], dbs_instances: int = 1, data_dir: 
     subprocess.run([sys.executable, "-m", "common.cli", "migrate"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     platform = Platform(env)
-    platform.registry = platform.spawn("registry", registry_port)
-    platform.wait_healthy(platform.registry, "/v1/status/leader")
-    platform.gateway = platform.spawn("gateway", gateway_port)
-    platform.wait_healthy(platform.gateway)
-    for _ in range(dbs_instances):
-        platform.start_service("dbs")
+    try:
+        platform.registry = platform.spawn("registry", registry_port)
+        platform.wait_healthy(platform.registry, "/v1/status/leader")
+        platform.gateway = platform.spawn("gateway", gateway_port)
+        platform.wait_healthy(platform.gateway)
+        for _ in range(dbs_instances):
+            platform.start_service("dbs")
+    except BaseException:
+        platform.stop_all()  # leave no process behind when start-up fails
+        raise
     return platform
+
+
+def drop_schemas(platform: Platform) -> None:
+    if "HAP_DB_PRIMARY_URL" in platform.env:
+        reset_schemas(platform.env, ["auth", "dbs"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import time
 import uuid
@@ -13,7 +14,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.harness import Platform, mariadb, wait_until
+from tests.harness import Platform, mariadb, schema, wait_until
 
 DEPARTMENTS = "/api/datacenter/departments"
 
@@ -23,7 +24,7 @@ def _b64(data: dict) -> str:
 
 
 def _signing_key(platform: Platform):
-    conn = mariadb(platform.env, database="hap_auth")
+    conn = mariadb(platform.env, database=schema(platform.env, "auth"))
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT kid, private_pem FROM signing_key WHERE active = 1")
@@ -264,3 +265,78 @@ def test_initial_password_must_be_changed_first(platform: Platform, admin_token:
     assert _status_both(platform, changed.json()["access_token"]) == (200, 200)
     # The token issued before the change no longer works.
     _assert_refused(platform, first["access_token"], "auth.token_revoked")
+
+
+def test_paths_that_could_confuse_the_permission_check(platform: Platform) -> None:
+    reader = platform.create_admin(f"paths{uuid.uuid4().hex[:6]}", {"datacenter": "read"})
+    headers = {"Authorization": f"Bearer {reader['access_token']}"}
+    base = platform.gateway.url
+    # A longer name that merely starts with the prefix is not the data center.
+    assert httpx.get(base + "/api/datacenterx/departments", headers=headers).status_code == 404
+    # Dot segments would be normalised after the check; they are refused before it. (Sent raw: HTTP clients,
+    # httpx included, normalise them away before sending.)
+    for path in ("/api/datacenter/../outpatient/patients", "/api/datacenter/%2e%2e/outpatient/patients",
+                 "/api/datacenter/../../internal/events"):
+        conn = http.client.HTTPConnection("127.0.0.1", platform.gateway.port, timeout=10)
+        conn.request("GET", path, headers=headers)
+        raw = conn.getresponse()
+        body = json.loads(raw.read())
+        conn.close()
+        assert raw.status == 400 and body["code"] == "request.bad_path", (path, body)
+    # HEAD is a read (passed on; the service does not serve HEAD); OPTIONS is not a read (ARCHITECTURE §5).
+    assert httpx.head(base + DEPARTMENTS, headers=headers).status_code == 405
+    assert httpx.options(base + DEPARTMENTS, headers=headers).status_code == 403
+
+
+def test_service_tokens_open_only_internal_routes(platform: Platform) -> None:
+    from tests.harness import SERVICE_SECRET
+
+    token = httpx.post(platform.gateway.url + "/api/auth/token",
+                       json={"client_id": "oms", "client_secret": SERVICE_SECRET}).json()["access_token"]
+    assert _status_both(platform, token) == (403, 403)
+    wrong = httpx.post(platform.gateway.url + "/api/auth/token", json={"client_id": "oms", "client_secret": "nope"})
+    assert wrong.status_code == 401 and wrong.json()["code"] == "auth.invalid_client"
+
+
+def test_lockout_counts_every_spelling_of_the_username(platform: Platform) -> None:
+    pair = platform.create_admin(f"spell{uuid.uuid4().hex[:6]}", {"datacenter": "read"})
+    username = pair["user"]["username"]
+    url = platform.gateway.url + "/api/auth/login"
+    for spelling in (username.upper(), f" {username}", username.title(), f"{username} ", username):
+        assert httpx.post(url, json={"username": spelling, "password": "Wrong#Pass1"}).status_code == 401
+    locked = httpx.post(url, json={"username": username, "password": pair["password"]})
+    assert locked.status_code == 403 and locked.json()["code"] == "auth.account_locked"
+
+
+def test_unknown_usernames_take_as_long_as_wrong_passwords(platform: Platform) -> None:
+    pair = platform.create_admin(f"timing{uuid.uuid4().hex[:6]}", {"datacenter": "read"})
+    url = platform.gateway.url + "/api/auth/login"
+
+    def median_seconds(username: str) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            httpx.post(url, json={"username": username, "password": "Wrong#Pass1"})
+            times.append(time.perf_counter() - started)
+        return sorted(times)[1]
+
+    known, unknown = median_seconds(pair["user"]["username"]), median_seconds(f"nobody{uuid.uuid4().hex[:6]}")
+    # Both pay for one argon2 verification; an unknown name answering in a fraction of the time would tell.
+    assert unknown > known * 0.5, (known, unknown)
+
+
+def test_a_request_with_an_unusual_method_is_audited_and_the_trail_goes_on(platform: Platform,
+                                                                           admin_token: str) -> None:
+    odd = httpx.request("MKCALENDAR", platform.gateway.url + "/api/datacenter/departments")
+    assert odd.status_code in (401, 405)
+    marker = f"/api/datacenter/departments/{uuid.uuid4().int % 10**6 + 10**6}"
+    assert httpx.get(platform.gateway.url + marker, headers={"Authorization": f"Bearer {admin_token}"}
+                     ).status_code == 404
+
+    def audited() -> dict:
+        with platform.client(admin_token) as admin:
+            rows = admin.get("/api/admin/audit", params={"size": 100}).json()["items"]
+        return {(r["method"], r["path"]) for r in rows}
+
+    rows = wait_until(lambda: (("GET", marker) in audited()) and audited(), 10, 0.2, "the audit trail")
+    assert ("MKCALENDAR", "/api/datacenter/departments") in rows

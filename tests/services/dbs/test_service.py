@@ -67,7 +67,7 @@ def db(tmp_path) -> Iterator[Database]:
     finally:
         if settings.db_primary_url:
             with database.primary.begin() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS `{schema_name(name)}`"))
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{schema_name(name, settings)}`"))
         database.dispose()
 
 
