@@ -10,8 +10,10 @@ HAP := $(VENV)/bin/hap
 up: install ui
 	$(HAP) up
 
-# Starts the real test infrastructure, runs every test, and stops it again whatever the outcome.
-test: install
+# Builds and unit-tests the UI, starts the real test infrastructure, runs every test (the browser tests drive
+# the built UI), and stops the infrastructure again whatever the outcome.
+test: install ui
+	cd frontend && npm test
 	$(PY) tests/testinfra.py up
 	set -o pipefail; status=0; set -a; . .testinfra/env; set +a; \
 	  $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \

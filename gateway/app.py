@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
@@ -69,10 +70,12 @@ class SinglePageApp(StaticFiles):
     """The built UI; unknown paths without a file extension get index.html so client-side routes work."""
 
     async def get_response(self, path: str, scope: Scope):
-        response = await super().get_response(path, scope)
-        if response.status_code == 404 and "." not in path.rsplit("/", 1)[-1]:
-            return await super().get_response("index.html", scope)
-        return response
+        try:
+            return await super().get_response(path, scope)
+        except StarletteHTTPException as exc:  # StaticFiles raises its 404s
+            if exc.status_code == 404 and "." not in path.rsplit("/", 1)[-1]:
+                return await super().get_response("index.html", scope)
+            raise
 
 
 _API_PATHS = ("/api/", "/.well-known/", "/internal/", "/docs", "/redoc", "/openapi.json", "/health")

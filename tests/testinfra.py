@@ -93,7 +93,9 @@ S3_PORT = 19000
 S3_ACCESS_KEY = "hap-test-access"
 S3_SECRET_KEY = "hap-test-secret-key"
 
-APT_PACKAGES = ("mariadb-server", "redis-server", "redis-sentinel", "chromium")
+APT_PACKAGES = ("mariadb-server", "redis-server", "redis-sentinel", "chromium", "fonts-wqy-microhei")
+# Chinese glyphs for the browser tests' screenshots (Debian's chromium brings no CJK font).
+REQUIRED_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",)
 REQUIRED_BINARIES = ("mariadbd", "mariadb-install-db", "redis-server", "redis-sentinel", "chromium")
 # mariadbd lives in /usr/sbin, which a non-login PATH may lack.
 BINARY_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
@@ -362,6 +364,7 @@ def _accepts_tcp(port: int) -> bool:
 def ensure_packages() -> None:
     """Install the Debian packages when a binary is missing (a fresh CI machine has none of them)."""
     missing = [name for name in REQUIRED_BINARIES if shutil.which(name, path=BINARY_PATH) is None]
+    missing += [path for path in REQUIRED_FILES if not os.path.exists(path)]
     if not missing:
         return
     if os.geteuid() != 0:
@@ -374,6 +377,7 @@ def ensure_packages() -> None:
             tail = "\n".join((result.stdout + result.stderr).splitlines()[-LOG_TAIL_LINES:])
             raise InfraError(f"`{' '.join(argv)}` failed with exit code {result.returncode}:\n{tail}")
     still = [name for name in REQUIRED_BINARIES if shutil.which(name, path=BINARY_PATH) is None]
+    still += [path for path in REQUIRED_FILES if not os.path.exists(path)]
     if still:
         raise InfraError(f"still missing after apt-get install: {', '.join(still)}")
 
