@@ -1,7 +1,11 @@
 /** English. Same keys as zh-CN.ts (enforced by the `MessageSchema` type). */
+import dbs from './dbs.en'
+import system from './system.en'
 import type { MessageSchema } from './zh-CN'
 
 const en: MessageSchema = {
+  system,
+  dbs,
   app: {
     name: 'Hospital Archive Platform',
     intranet_notice: 'For use on the hospital intranet or VPN only. Keep your account details safe.',

@@ -3,7 +3,12 @@
  * (TypeScript checks it: en.ts is typed with `MessageSchema`). vue-i18n syntax: `{name}` is a parameter; the
  * characters { } @ $ | are special — write them as {'{'} {'}'} {'@'} {'$'} {'|'} when meant literally.
  */
+import dbs from './dbs.zh-CN'
+import system from './system.zh-CN'
+
 const zhCN = {
+  system,
+  dbs,
   app: {
     name: '医院档案信息化管理平台',
     intranet_notice: '仅限本院内网或 VPN 访问，请妥善保管您的账号。',
