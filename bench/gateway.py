@@ -68,11 +68,12 @@ def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     return out
 
 
-def audited_requests(env: dict[str, str], username: str) -> int:
+def audited_requests(env: dict[str, str], username: str, since: datetime) -> int:
     conn = mariadb(env, database=schema(env, "auth"))
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT COUNT(*) FROM audit_log WHERE username = %s AND action = 'request'", (username,))
+            cur.execute("SELECT COUNT(*) FROM audit_log WHERE username = %s AND action = 'request' "
+                        "AND occurred_at >= %s", (username, since.replace(tzinfo=None)))
             return int(cur.fetchone()[0])
     finally:
         conn.close()
@@ -90,6 +91,7 @@ def main() -> int:
         targets = {"direct": platform.services[0].url + PATH, "gateway": platform.gateway.url + PATH}
         for url in targets.values():  # warm caches and connection pools
             run_wrk(wrk, url, token, 8, 2)
+        measured_from = datetime.now(UTC)
         runs: dict[str, dict[int, list]] = {name: {1: [], 32: []} for name in targets}
         for _ in range(ROUNDS):
             for connections in (1, 32):
@@ -98,7 +100,7 @@ def main() -> int:
         summary = {name: {f"c{c}": _median_run(r) for c, r in by_c.items()} for name, by_c in runs.items()}
         gateway_requests = sum(r["requests"] for by_c in runs["gateway"].values() for r in by_c)
         time.sleep(2.0)  # the audit writer batches; let it finish
-        audited = audited_requests(platform.env, "bench_reader")
+        audited = audited_requests(platform.env, "bench_reader", measured_from)
         d, g = summary["direct"], summary["gateway"]
         result = {
             "benchmark": "gateway_overhead",
@@ -123,6 +125,11 @@ def main() -> int:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "gateway.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         print(json.dumps({"direct": d, "gateway": g, "ratios": result["ratios"], "audit": result["audit"]}, indent=2))
+        # Timings are reported, not asserted; lost requests or lost audit rows are failures.
+        errors = sum(run["errors"] for side in (d, g) for run in side.values())
+        if errors or audited < gateway_requests:
+            print(f"FAILED: {errors} failed requests, {audited} audit rows for {gateway_requests} requests")
+            return 1
         return 0
     finally:
         platform.stop_all()
