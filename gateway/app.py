@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
@@ -72,10 +72,10 @@ class SinglePageApp(StaticFiles):
     async def get_response(self, path: str, scope: Scope):
         try:
             return await super().get_response(path, scope)
-        except StarletteHTTPException as exc:  # StaticFiles raises its 404s
+        except StarletteHTTPException as exc:  # StaticFiles raises its 404s; nothing above us turns them into answers
             if exc.status_code == 404 and "." not in path.rsplit("/", 1)[-1]:
                 return await super().get_response("index.html", scope)
-            raise
+            return PlainTextResponse(exc.detail or "Not Found", status_code=exc.status_code)
 
 
 _API_PATHS = ("/api/", "/.well-known/", "/internal/", "/docs", "/redoc", "/openapi.json", "/health")

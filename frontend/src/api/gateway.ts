@@ -67,10 +67,11 @@ export interface PasswordResetOut {
   password: string
 }
 
-/** AuditOut */
+/** AuditOut: one row of the append-only audit log (a proxied request or a security event). */
 export interface AuditEntry {
   id: number
-  at: string
+  /** When it happened (ISO 8601, UTC). */
+  occurred_at: string
   user_id: number | null
   username: string | null
   client_ip: string | null
@@ -80,7 +81,7 @@ export interface AuditEntry {
   status: number
   duration_ms: number
   request_id: string | null
-  /** e.g. `request`, `auth.login`, `auth.login_failed`, `admin.user_created`, `admin.grants_changed` */
+  /** `request` for a proxied request, else a security event: one of `AUDIT_ACTIONS`, e.g. `admin.grants_changed`. */
   action: string
   detail: Record<string, unknown> | null
 }
@@ -92,6 +93,27 @@ export interface UserQuery extends PageQuery {
   active?: boolean
 }
 
+/**
+ * What the gateway writes in the `action` column (gateway/service.py `_audit_event`, gateway/audit.py): `request`
+ * for every request it answers, and the security events. The audit filter offers these; others are still shown.
+ */
+export const AUDIT_ACTIONS = [
+  'request',
+  'auth.login',
+  'auth.login_failed',
+  'auth.login_locked',
+  'auth.login_disabled',
+  'auth.locked',
+  'auth.refresh_reused',
+  'auth.password_changed',
+  'auth.password_change_failed',
+  'admin.user_created',
+  'admin.user_disabled',
+  'admin.user_enabled',
+  'admin.password_reset',
+  'admin.grants_changed',
+] as const
+
 export interface AuditQuery extends PageQuery {
   /** Username or user id. */
   user?: string
@@ -101,8 +123,9 @@ export interface AuditQuery extends PageQuery {
   status_class?: 1 | 2 | 3 | 4 | 5
   action?: string
   method?: string
-  /** ISO 8601 with a time zone, e.g. `new Date().toISOString()`. */
+  /** ISO 8601 WITH a time zone (the API refuses naive times), e.g. `2026-05-01T08:00:00+08:00`; inclusive. */
   since?: string
+  /** Same format; exclusive. */
   until?: string
 }
 
@@ -123,10 +146,10 @@ export interface ServiceInstance {
   checks: HealthCheck[]
 }
 
-/** ServiceOut */
+/** ServiceOut: a name registered in the registry; `archive` is null for one that owns no archive. */
 export interface ServiceInfo {
   name: string
-  archive: string | null
+  archive: Archive | null
   instances: ServiceInstance[]
 }
 
@@ -194,6 +217,7 @@ export async function searchAudit(query: AuditQuery = {}): Promise<Page<AuditEnt
   return (await http.get<Page<AuditEntry>>('/api/admin/audit', { params: query })).data
 }
 
-export async function listServices(): Promise<ServiceInfo[]> {
-  return (await http.get<ServiceInfo[]>('/api/admin/services')).data
+/** Every registered service with its instances and their checks, in one page (the registry is not paged). */
+export async function listServices(): Promise<Page<ServiceInfo>> {
+  return (await http.get<Page<ServiceInfo>>('/api/admin/services')).data
 }

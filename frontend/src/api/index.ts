@@ -6,7 +6,7 @@
  * | module        | service                | gateway prefix                   |
  * |---------------|------------------------|----------------------------------|
  * | `gateway.ts`  | gateway (auth, admin)  | `/api/auth`, `/api/admin`        |
- * | `dbs.ts`      | data center 数据中心   | `/api/datacenter`  (to be added) |
+ * | `dbs.ts`      | data center 数据中心   | `/api/datacenter`                |
  * | `oms.ts`      | outpatient 门诊管理    | `/api/outpatient`  (later)       |
  * | `hms.ts` `tms.ts` `dms.ts` `sms.ts` `pms.ts` | the other archives, same pattern |
  *
