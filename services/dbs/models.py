@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, MetaData, Numeric, String, false, true
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from common.db import NAMING_CONVENTION
 from common.events import OutboxEventMixin
@@ -225,7 +225,34 @@ class MedicalItem(CatalogueColumns, Base):
         return self.department.name
 
 
-class Drug(CatalogueColumns, Base):
+class StockGoodsColumns:
+    """The columns drugs and devices share: goods the warehouse and pharmacy stock, with a retail price."""
+
+    specification: Mapped[str] = mapped_column(String(64))  # e.g. "0.25g×24粒"
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    origin_id: Mapped[int] = mapped_column(ForeignKey("drug_origin.id"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    retail_price: Mapped[Decimal] = mapped_column(Money)
+    low_stock_threshold: Mapped[int] = mapped_column(Integer)
+
+    @declared_attr
+    def unit(cls) -> Mapped[Unit]:
+        return relationship(Unit, lazy="joined", innerjoin=True)
+
+    @declared_attr
+    def origin(cls) -> Mapped[DrugOrigin]:
+        return relationship(DrugOrigin, lazy="joined", innerjoin=True)
+
+    @property
+    def unit_name(self) -> str:
+        return self.unit.name
+
+    @property
+    def origin_name(self) -> str:
+        return self.origin.name
+
+
+class Drug(CatalogueColumns, StockGoodsColumns, Base):
     """药品 — a drug: western 西药, Chinese patent 中成药 or herbal 中药饮片, with its retail price."""
 
     __tablename__ = "drug"
@@ -236,28 +263,11 @@ class Drug(CatalogueColumns, Base):
     )
 
     generic_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    specification: Mapped[str] = mapped_column(String(64))  # e.g. "0.25g×24粒"
     dosage_form: Mapped[str] = mapped_column(String(32))  # e.g. 胶囊剂
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    origin_id: Mapped[int] = mapped_column(ForeignKey("drug_origin.id"), index=True)
-    category: Mapped[str] = mapped_column(String(32))
-    retail_price: Mapped[Decimal] = mapped_column(Money)
-    low_stock_threshold: Mapped[int] = mapped_column(Integer)
     prescription_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
-    origin: Mapped[DrugOrigin] = relationship(lazy="joined", innerjoin=True)
 
-    @property
-    def unit_name(self) -> str:
-        return self.unit.name
-
-    @property
-    def origin_name(self) -> str:
-        return self.origin.name
-
-
-class Device(CatalogueColumns, Base):
+class Device(CatalogueColumns, StockGoodsColumns, Base):
     """器材 — a device: equipment 设备 or a consumable 耗材, with its retail price."""
 
     __tablename__ = "device"
@@ -266,24 +276,6 @@ class Device(CatalogueColumns, Base):
         not_negative("retail_price"),
         not_negative("low_stock_threshold"),
     )
-
-    specification: Mapped[str] = mapped_column(String(64))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    origin_id: Mapped[int] = mapped_column(ForeignKey("drug_origin.id"), index=True)
-    category: Mapped[str] = mapped_column(String(32))
-    retail_price: Mapped[Decimal] = mapped_column(Money)
-    low_stock_threshold: Mapped[int] = mapped_column(Integer)
-
-    unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
-    origin: Mapped[DrugOrigin] = relationship(lazy="joined", innerjoin=True)
-
-    @property
-    def unit_name(self) -> str:
-        return self.unit.name
-
-    @property
-    def origin_name(self) -> str:
-        return self.origin.name
 
 
 # ---------------------------------------------------------------------------------------------------------------
