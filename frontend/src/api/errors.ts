@@ -5,6 +5,8 @@
  * code falls back to a message for its HTTP status; a failure without a response to a network message.
  * The server's English `message` is never shown.
  */
+import { computed, ref } from 'vue'
+
 import { entityOfNamespace } from '@/api/entities'
 import { i18n } from '@/i18n'
 import { formatDateTime } from '@/utils/format'
@@ -162,4 +164,16 @@ export function invalidFields(error: unknown): string[] {
     if (last) out.add(last)
   }
   return [...out]
+}
+
+
+/**
+ * The last failure of a form and how to show it: `errorText` (translated, follows the language) and
+ * `errorCode` (the server's code, or 'unknown'), for an error alert with `data-code`.
+ */
+export function useFailure() {
+  const failure = ref<unknown>(null)
+  const errorText = computed(() => (failure.value ? errorMessage(failure.value) : ''))
+  const errorCode = computed(() => (isApiError(failure.value) ? failure.value.code : 'unknown'))
+  return { failure, errorText, errorCode }
 }
