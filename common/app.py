@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from common.auth import TokenVerifier
 from common.cache import CachedReads, make_cache
+from common.client import Peers
 from common.db import Database
 from common.deps import Runtime
 from common.errors import ERROR_RESPONSES, install_error_handlers
@@ -33,7 +34,8 @@ def create_service_app(*, service: str, archive: str, title: str, routers: list[
         cache = make_cache(settings)
         reads = CachedReads(cache, service, settings.cache_ttl_seconds, settings.replica_max_lag_seconds + 1.0)
         runtime = Runtime(service=service, archive=archive, instance=instance, settings=settings,
-                          db=Database(service, settings), cache=cache, verifier=verifier, reads=reads)
+                          db=Database(service, settings), cache=cache, verifier=verifier, reads=reads,
+                          peers=Peers(settings, verifier.service_tokens))
         app.state.runtime = runtime
         verifier.start()
         log.info("service_started", archive=archive)
@@ -41,6 +43,7 @@ def create_service_app(*, service: str, archive: str, title: str, routers: list[
             yield
         finally:
             verifier.stop()
+            runtime.peers.close()
             runtime.reads.close()
             runtime.db.dispose()
 

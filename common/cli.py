@@ -23,6 +23,8 @@ class Component:
 # Each later service joins the platform by being added to this list.
 SERVICES: list[Component] = [
     Component("dbs", "services.dbs", "dbs", "datacenter"),
+    Component("dms", "services.dms", "dms", "scheduling"),
+    Component("oms", "services.oms", "oms", "outpatient"),
 ]
 GATEWAY = Component("gateway", "gateway", "auth", "system")
 REGISTRY = Component("registry", "registry", None)

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import CheckConstraint, Numeric, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "ReadSession", "Session", "WriteSession", "after_commit", "schema_name"]
+__all__ = ["Database", "ReadSession", "Session", "WriteSession", "after_commit", "after_rollback", "schema_name",
+           "Money", "one_of", "not_negative"]
 
 from common.logging import get_logger
 from common.settings import Settings
@@ -47,6 +48,26 @@ NAMING_CONVENTION = {
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run `callback` once the unit of work has committed (e.g. cache invalidation); skipped on rollback."""
     session.info.setdefault("after_commit", []).append(callback)
+
+
+def after_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` if the unit of work rolls back: the compensation of a call to another service that
+    already took effect (e.g. release a slot booked for a registration that was not saved)."""
+    session.info.setdefault("after_rollback", []).append(callback)
+
+
+# Column helpers every service's models use.
+Money = Numeric(12, 2)  # ARCHITECTURE §4: Decimal, two decimals, never float
+
+
+def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
+    """A CHECK constraint that keeps `column` within `values` (e.g. the members of a StrEnum)."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
+
+
+def not_negative(column: str) -> CheckConstraint:
+    return CheckConstraint(f"{column} >= 0", name=f"{column}_not_negative")
 
 
 class ReadSession(Session):
@@ -289,6 +310,11 @@ class Database:
             session.commit()
         except BaseException:
             session.rollback()
+            for callback in session.info.get("after_rollback", ()):
+                try:
+                    callback()
+                except Exception:  # a compensation that fails must not hide the original error
+                    log.exception("compensation_failed")
             raise
         finally:
             session.close()

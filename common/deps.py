@@ -1,7 +1,7 @@
 """The per-process runtime of a service and the request dependencies built on it.
 
-Route signatures use the `Annotated` aliases: `CurrentUser`, `ServiceCaller`, `ReadDB`, `WriteDB`, `Cached`
-(and `Pagination` from common.pagination).
+Route signatures use the `Annotated` aliases: `CurrentUser`, `ServiceCaller`, `ReadDB`, `WriteDB`, `Cached`,
+`PeerServices` (and `Pagination` from common.pagination).
 The write session is the request's unit of work: committed after the endpoint returns and before the response
 is sent, rolled back if anything raised.
 """
@@ -19,8 +19,10 @@ from starlette.concurrency import run_in_threadpool
 
 from common.auth import Principal, TokenVerifier, authorize, bearer_token, ensure_service
 from common.cache import Cache, CachedReads, T
+from common.client import Peers
 from common.db import Database, ReadSession, Session, WriteSession, after_commit
 from common.logging import bind_context
+from common.objects import ObjectStore
 from common.settings import Settings
 
 
@@ -36,9 +38,19 @@ class Runtime:
     cache: Cache
     verifier: TokenVerifier
     reads: CachedReads
+    peers: Peers
     draining: bool = False
+    _objects: ObjectStore | None = None
     _recent_writers: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def objects(self) -> ObjectStore:
+        """The object store, connected at first use (only services that keep files need it)."""
+        with self._lock:
+            if self._objects is None:
+                self._objects = ObjectStore(self.settings)
+            return self._objects
 
     # Read-your-writes: after a write, the writer's reads go to the primary for longer than the replica may lag
     # before it is bypassed anyway. The mark is kept locally and in the shared cache for the other instances.
@@ -160,3 +172,10 @@ async def _cache_view(request: Request, routing: Annotated[ReadRouting, Depends(
 
 
 Cached = Annotated[CacheView, Depends(_cache_view)]
+
+
+def _peers(request: Request) -> Peers:
+    return get_runtime(request).peers
+
+
+PeerServices = Annotated[Peers, Depends(_peers)]

@@ -47,12 +47,15 @@ def seed(demo: bool) -> SeedReport:
     finally:
         gateway_db.dispose()
     if demo:
+        # Each component may leave facts for the ones after it (DBS's doctors for DMS's demo schedules), since
+        # none may read another's tables: `seed_demo(session, demo)` reads and adds entries of `demo`.
+        shared: dict[str, object] = {}
         for component in SERVICES:
             module = importlib.import_module(f"{component.package}.seed")
             db = Database(component.database, settings)
             try:
                 with db.write() as session:
-                    module.seed_demo(session)
+                    module.seed_demo(session, shared)
             finally:
                 db.dispose()
     return report

@@ -22,8 +22,9 @@ def infra() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def platform(infra: dict[str, str]) -> Iterator[Platform]:
-    """Registry, gateway and one DBS instance as real processes on loopback ports, on MariaDB/Redis/nanio."""
-    running = start_platform(infra)
+    """Registry, gateway and one instance of each built service as real processes on loopback ports, on
+    MariaDB/Redis/nanio."""
+    running = start_platform(infra, services=("dbs", "dms", "oms"))
     try:
         yield running
     finally:

@@ -190,9 +190,14 @@ def schema(env: dict[str, str], component: str) -> str:
     return f"{env['HAP_DB_SCHEMA_PREFIX']}{component}"
 
 
-def start_platform(infra_env: dict[str, str], dbs_instances: int = 1, data_dir: Path | None = None) -> Platform:
-    """Registry, gateway and DBS processes. With an empty `infra_env` they run in the embedded mode (SQLite
-    files in `data_dir`, in-process cache)."""
+# Every component with a schema of its own (the gateway's is `auth`).
+SCHEMAS = ["auth", "dbs", "dms", "oms"]
+
+
+def start_platform(infra_env: dict[str, str], services: tuple[str, ...] = ("dbs",),
+                   data_dir: Path | None = None) -> Platform:
+    """Registry, gateway and one process per name in `services` (a name twice: two instances). With an empty
+    `infra_env` they run in the embedded mode (SQLite files in `data_dir`, in-process cache)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAP_") and k != "CONSUL_HTTP_ADDR"}
     env.update(infra_env)
     registry_port, gateway_port = free_port(), free_port()
@@ -211,7 +216,7 @@ def start_platform(infra_env: dict[str, str], dbs_instances: int = 1, data_dir: 
         "PYTHONUNBUFFERED": "1",
     })
     if "HAP_DB_PRIMARY_URL" in env:
-        reset_schemas(env, ["auth", "dbs"])
+        reset_schemas(env, SCHEMAS)
     subprocess.run([sys.executable, "-m", "common.cli", "migrate"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     platform = Platform(env)
@@ -220,8 +225,8 @@ def start_platform(infra_env: dict[str, str], dbs_instances: int = 1, data_dir: 
         platform.wait_healthy(platform.registry, "/v1/status/leader")
         platform.gateway = platform.spawn("gateway", gateway_port)
         platform.wait_healthy(platform.gateway)
-        for _ in range(dbs_instances):
-            platform.start_service("dbs")
+        for name in services:
+            platform.start_service(name)
     except BaseException:
         platform.stop_all()  # leave no process behind when start-up fails
         raise
@@ -230,4 +235,4 @@ def start_platform(infra_env: dict[str, str], dbs_instances: int = 1, data_dir: 
 
 def drop_schemas(platform: Platform) -> None:
     if "HAP_DB_PRIMARY_URL" in platform.env:
-        reset_schemas(platform.env, ["auth", "dbs"])
+        reset_schemas(platform.env, SCHEMAS)

@@ -7,6 +7,7 @@
     DELETE /api/datacenter/<entities>/{id}              delete (204), or 409 datacenter.in_use
     POST   /api/datacenter/<entities>/{id}/deactivate   retire a row that is still referenced
     POST   /api/datacenter/<entities>/{id}/activate     bring it back
+    GET    /internal/<entities>?ids=1&ids=2             look-ups by other services (service tokens only)
 
 Reads are cached per entity namespace; a write invalidates that namespace and those of the entities that show
 the written entity's name (see `Catalogue.invalidates`). The rules are in `service.py`.
@@ -19,9 +20,9 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from common.deps import Cached, ReadDB, WriteDB, require_archive
+from common.deps import Cached, ReadDB, WriteDB, require_archive, require_service
 from common.idempotency import IdempotencyKey
 from common.pagination import Page, PageParams, Pagination
 from common.types import MAX_ID
@@ -30,8 +31,12 @@ from services.dbs.models import IdempotencyRecord
 from services.dbs.service import Catalogue
 
 router = APIRouter(prefix="/api/datacenter", dependencies=[Depends(require_archive)])
+# Other services' look-ups (names and prices for pricing, doctors for schedules), with their service tokens:
+# a cashier holds outpatient:write, not datacenter:read, yet pricing must read the price list.
+internal = APIRouter(prefix="/internal", dependencies=[Depends(require_service)], include_in_schema=False)
 
 RowId = Annotated[int, Path(alias="id", ge=1, le=MAX_ID, description="The row's id")]
+RowIdValue = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def _list_key(filters: dict[str, Any], page: PageParams) -> str:
@@ -65,6 +70,19 @@ def add_catalogue_routes(
             return Page[out](items=items, total=total, page=page.page, size=page.size).model_dump(mode="json")
 
         key = _list_key(filters.model_dump(mode="json", exclude_none=True), page)
+        return cached.get_or_load(namespace, key, load)
+
+    @internal.get(path, response_model=Page[out])
+    def lookup_rows(filters: Annotated[query, Query()], page: Pagination, session: ReadDB, cached: Cached,
+                    ids: Annotated[list[RowIdValue] | None, Query(max_length=100)] = None) -> Any:
+        params = {**filters.model_dump(exclude_none=True), "ids": sorted(set(ids)) if ids else None}
+
+        def load() -> dict[str, Any]:
+            rows, total = catalogue.list(session, params, page)
+            items = [out.model_validate(row) for row in rows]
+            return Page[out](items=items, total=total, page=page.page, size=page.size).model_dump(mode="json")
+
+        key = _list_key({**filters.model_dump(mode="json", exclude_none=True), "ids": params["ids"]}, page)
         return cached.get_or_load(namespace, key, load)
 
     @router.post(path, response_model=out, status_code=status.HTTP_201_CREATED, **doc(f"create_{entity}", "Create"))

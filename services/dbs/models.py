@@ -13,10 +13,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, MetaData, Numeric, String, false, true
+from sqlalchemy import Boolean, ForeignKey, Integer, MetaData, String, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
-from common.db import NAMING_CONVENTION
+from common.db import NAMING_CONVENTION, Money, not_negative, one_of
 from common.events import OutboxEventMixin
 from common.idempotency import IdempotencyKeyMixin
 from common.timeutil import UtcDateTime, utcnow
@@ -65,17 +65,6 @@ class DeviceCategory(StrEnum):
     consumable = "consumable"  # 耗材
 
 
-def one_of(column: str, enum: type[StrEnum]) -> CheckConstraint:
-    """A CHECK constraint that keeps `column` within the values of `enum`."""
-    values = ", ".join(f"'{member.value}'" for member in enum)
-    return CheckConstraint(f"{column} IN ({values})", name=column)
-
-
-def not_negative(column: str) -> CheckConstraint:
-    return CheckConstraint(f"{column} >= 0", name=f"{column}_not_negative")
-
-
-Money = Numeric(12, 2)
 
 
 # ---------------------------------------------------------------------------------------------------------------

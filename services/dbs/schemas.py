@@ -13,70 +13,31 @@ For each entity `X` there are four models, each a distinct schema in the OpenAPI
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     StringConstraints,
     create_model,
 )
 
-from common.types import Id
+from common.types import Id, Money, MoneyOut, OptionalPhone, optional_text, text
 from services.dbs.models import DepartmentKind, DeviceCategory, DoctorTitle, DrugCategory, Gender, Practice
 
 # ---------------------------------------------------------------------------------------------------------------
 # Field types shared by the entities
-
-FEN = Decimal("0.01")
-
-
-def _blank_to_none(value: Any) -> Any:
-    """Forms send "" for an empty optional field; store that as NULL."""
-    return None if isinstance(value, str) and not value.strip() else value
-
-
-def _to_fen(value: Decimal) -> Decimal:
-    return value.quantize(FEN, rounding=ROUND_HALF_UP)
-
-
-def _fen_string(value: Decimal) -> str:
-    return str(value.quantize(FEN, rounding=ROUND_HALF_UP))
-
 
 Code = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_-]{1,32}$"),
     Field(description="Unique per entity: letters, digits, '_' and '-', at most 32", examples=["NK01"]),
 ]
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-# Loosely a phone number: digits, spaces, '+' and '-' (e.g. "+86 138-0000-0000", "021-63211234"), 5-20 chars.
-Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=20, pattern=r"^[+0-9][0-9 +-]{3,18}[0-9]$")
-]
-OptionalPhone = Annotated[Phone | None, BeforeValidator(_blank_to_none)]
+
 Threshold = Annotated[int, Field(ge=0, le=1_000_000_000, description="Low-stock alert below this quantity")]
-# Money in: a Decimal of at most 12 digits with at most 2 after the point, never negative; "12.345" and "-1"
-# are rejected, "12.5" becomes 12.50. Never a float.
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, examples=["12.50"]), AfterValidator(_to_fen)]
-# Money out: always a string with exactly two decimals, e.g. "12.50".
-MoneyOut = Annotated[Decimal, PlainSerializer(_fen_string, return_type=str)]
-
-
-def text(max_length: int) -> Any:
-    """A required free-text field: trimmed, 1..max_length characters."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)]
-
-
-def optional_text(max_length: int) -> Any:
-    """An optional free-text field: trimmed, at most max_length characters; blank means none."""
-    bounded = Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length)]
-    return Annotated[bounded | None, BeforeValidator(_blank_to_none)]
 
 
 class CatalogueIn(BaseModel):

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -175,10 +176,21 @@ SUPPLIERS = [
 ]
 
 
-def seed_demo(session: WriteSession) -> None:
-    """Create the demo hospital's master data, unless departments exist already."""
-    if session.scalar(select(func.count()).select_from(Department)):
-        return
+def seed_demo(session: WriteSession, demo: dict[str, Any]) -> None:
+    """Create the demo hospital's master data, unless departments exist already; either way, leave the demo
+    outpatient doctors in `demo["doctors"]` for the services seeded after this one."""
+    if not session.scalar(select(func.count()).select_from(Department)):
+        _create_master_data(session)
+    codes = [code for code, *_rest, practice in DOCTORS if practice == "outpatient"]
+    doctors = session.scalars(select(Doctor).where(Doctor.code.in_(codes), Doctor.active).order_by(Doctor.id))
+    demo["doctors"] = [
+        {"id": d.id, "name": d.name, "department_id": d.department_id, "department_name": d.department_name,
+         "registration_type_id": d.registration_type_id}
+        for d in doctors
+    ]
+
+
+def _create_master_data(session: WriteSession) -> None:
 
     departments = {code: Department(code=code, name=name, kind=kind) for code, name, kind in DEPARTMENTS}
     registration_types = {code: RegistrationType(code=code, name=name, fee=Decimal(fee))

@@ -84,13 +84,16 @@ class Catalogue(Generic[Row]):
     # --- reads ---------------------------------------------------------------------------------------------
 
     def list(self, session: Session, params: Mapping[str, Any], page: PageParams) -> tuple[list[Row], int]:
-        """One page of rows, ordered by id, and the total. `params` holds `q`, `active` and filter values."""
+        """One page of rows, ordered by id, and the total. `params` holds `q`, `active`, filter values and
+        `ids` (only these rows; used by other services to look rows up)."""
         model = self.model
         statement = select(model).order_by(model.id)
         for name, value in params.items():
             if value is None:
                 continue
-            if name == "q":
+            if name == "ids":
+                statement = statement.where(model.id.in_(value))
+            elif name == "q":
                 statement = statement.where(
                     or_(*(getattr(model, column).icontains(value, autoescape=True) for column in self.search))
                 )

@@ -80,7 +80,7 @@ def test_schemathesis_finds_nothing_in_dbs(platform: Platform, admin_token: str)
 def test_schemathesis_finds_nothing_in_the_gateway(tmp_path) -> None:
     # A gateway of its own (embedded SQLite mode): the fuzzer disables users, resets passwords and logs out,
     # which must not disturb the shared platform.
-    isolated = start_platform({}, dbs_instances=0, data_dir=tmp_path)
+    isolated = start_platform({}, services=(), data_dir=tmp_path)
     try:
         gateway = isolated.gateway.url
         schema = f"{gateway}/openapi.json"

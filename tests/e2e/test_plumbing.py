@@ -31,7 +31,7 @@ GAP_GRACE = 3.0
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """Registry, gateway and DBS in the embedded mode: SQLite files, in-process cache."""
-    running = start_platform({}, dbs_instances=1, data_dir=tmp_path_factory.mktemp("embedded"))
+    running = start_platform({}, services=("dbs",), data_dir=tmp_path_factory.mktemp("embedded"))
     try:
         yield running
     finally:

@@ -1,0 +1,1 @@
+"""门诊管理 (OMS, outpatient): patients, registrations, pricing, payments and refunds, exams."""
