@@ -12,6 +12,8 @@ DEMO_ADMINS = [
     # username, display name, password, grants
     ("dc_editor", "数据中心管理员", "Editor#2026", {"datacenter": "write", "scheduling": "read"}),
     ("dc_viewer", "数据中心查阅员", "Viewer#2026", {"datacenter": "read"}),
+    ("scheduler", "排班管理员", "Sched#2026", {"scheduling": "write"}),
+    ("op_clerk", "门诊收费员", "Clerk#2026", {"outpatient": "write"}),
 ]
 
 

@@ -24,7 +24,7 @@ export type Scope = Archive | 'system'
 export const LEVELS = ['read', 'write'] as const satisfies readonly Level[]
 
 /** Archives whose service and screens exist. The others show an honest "not available yet" page. */
-export const BUILT_ARCHIVES: readonly Archive[] = ['datacenter']
+export const BUILT_ARCHIVES: readonly Archive[] = ['outpatient', 'datacenter', 'scheduling']
 
 /** Who the rule is applied to: the signed-in user as the API describes them (or nothing when signed out). */
 export interface Subject {

@@ -8,7 +8,8 @@
 import { createRouter, createWebHistory, type RouteRecordRaw, type RouterHistory } from 'vue-router'
 
 import { DATACENTER_ENTITIES, entityOfNamespace } from '@/api/entities'
-import { ARCHIVES, BUILT_ARCHIVES } from '@/permissions'
+import { ARCHIVE_PAGES } from '@/menu'
+import { type Archive, ARCHIVES, BUILT_ARCHIVES } from '@/permissions'
 import { safeRedirect } from '@/session'
 import { useAuthStore } from '@/stores/auth'
 
@@ -21,6 +22,38 @@ const notBuilt: RouteRecordRaw[] = ARCHIVES.filter((archive) => !BUILT_ARCHIVES.
   props: { archive },
   meta: { archive, level: 'read', titleKey: `archives.${archive}` },
 }))
+
+// The views of each archive's pages (ARCHIVE_PAGES in menu.ts names them; each is its own lazy chunk).
+const PAGE_VIEWS: Record<string, () => Promise<unknown>> = {
+  'outpatient-registration': () => import('@/views/oms/RegistrationView.vue'),
+  'outpatient-prescriptions': () => import('@/views/oms/PrescriptionView.vue'),
+  'outpatient-item-orders': () => import('@/views/oms/ItemOrderView.vue'),
+  'outpatient-item-payments': () => import('@/views/oms/PaymentView.vue'),
+  'outpatient-drug-payments': () => import('@/views/oms/PaymentView.vue'),
+  'outpatient-exams': () => import('@/views/oms/ExamView.vue'),
+  'outpatient-patients': () => import('@/views/oms/PatientsView.vue'),
+  'outpatient-daily-summary': () => import('@/views/oms/DailySummaryView.vue'),
+  'scheduling-week': () => import('@/views/dms/WeekView.vue'),
+  'scheduling-templates': () => import('@/views/dms/TemplatesView.vue'),
+  'scheduling-attendance': () => import('@/views/dms/AttendanceView.vue'),
+}
+
+// Props a shared view needs to know which page it is.
+const PAGE_PROPS: Record<string, Record<string, unknown>> = {
+  'outpatient-item-payments': { kind: 'item' },
+  'outpatient-drug-payments': { kind: 'drug' },
+}
+
+const archivePages: RouteRecordRaw[] = Object.entries(ARCHIVE_PAGES).flatMap(([archive, pages]) => [
+  { path: archive, redirect: `/${archive}/${pages[0]!.name}` },
+  ...pages.map((page) => ({
+    path: `${archive}/${page.name}`,
+    name: `${archive}-${page.name}`,
+    component: PAGE_VIEWS[`${archive}-${page.name}`]!,
+    props: PAGE_PROPS[`${archive}-${page.name}`] ?? false,
+    meta: { archive: archive as Archive, level: page.level, titleKey: page.titleKey },
+  })),
+])
 
 export const routes: RouteRecordRaw[] = [
   {
@@ -77,6 +110,14 @@ export const routes: RouteRecordRaw[] = [
           level: 'read',
           titleKey: (route) => `catalogues.${entityOfNamespace(String(route.params.entity)) ?? 'unknown'}`,
         },
+      },
+      ...archivePages,
+      {
+        path: 'outpatient/patients/:id(\\d+)',
+        name: 'outpatient-patient',
+        component: () => import('@/views/oms/PatientDetailView.vue'),
+        props: (route) => ({ id: Number(route.params.id) }),
+        meta: { archive: 'outpatient', level: 'read', titleKey: 'oms.nav.patient_detail' },
       },
       ...notBuilt,
       {

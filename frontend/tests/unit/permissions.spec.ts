@@ -34,9 +34,10 @@ describe('archives', () => {
   })
 
   it('knows which archives are built', () => {
-    expect(BUILT_ARCHIVES).toEqual(['datacenter'])
+    expect(BUILT_ARCHIVES).toEqual(['outpatient', 'datacenter', 'scheduling'])
     expect(isBuilt('datacenter')).toBe(true)
-    expect(isBuilt('outpatient')).toBe(false)
+    expect(isBuilt('outpatient')).toBe(true)
+    expect(isBuilt('pharmacy')).toBe(false)
   })
 })
 

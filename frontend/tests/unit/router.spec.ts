@@ -58,9 +58,10 @@ describe('guards', () => {
   it('shows the 403 page for an archive without a grant, and the system pages only to the super admin', async () => {
     signIn('admin', [{ archive: 'datacenter', level: 'read' }])
     expect((await go('/datacenter/departments')).name).toBe('datacenter-entity')
-    const refused = await go('/outpatient')
+    const refused = await go('/outpatient/registration')
     expect(refused.name).toBe('forbidden')
-    expect(refused.query.from).toBe('/outpatient')
+    expect(refused.query.from).toBe('/outpatient/registration')
+    expect((await go('/scheduling/week')).name).toBe('forbidden')
     expect((await go('/system/users')).name).toBe('forbidden')
     expect((await go('/system/audit')).name).toBe('forbidden')
   })
@@ -71,9 +72,14 @@ describe('guards', () => {
       expect((await go(`/system/${name}`)).name).toBe(`system-${name}`)
     }
     const outpatient = await go('/outpatient')
-    expect(outpatient.name).toBe('archive-outpatient')
+    expect(outpatient.name).toBe('outpatient-registration')
     expect(outpatient.meta.archive).toBe('outpatient')
+    expect((await go('/scheduling')).name).toBe('scheduling-week')
+    expect((await go('/outpatient/item-payments')).name).toBe('outpatient-item-payments')
+    expect((await go('/outpatient/patients/42')).name).toBe('outpatient-patient')
+    expect((await go('/outpatient/patients/abc')).name).toBe('not-found')
     expect((await go('/pharmacy/anything/deeper')).name).toBe('archive-pharmacy')
+    expect(router.hasRoute('archive-outpatient')).toBe(false)
     expect(router.hasRoute('archive-datacenter')).toBe(false)
   })
 

@@ -1,11 +1,15 @@
 /** English. Same keys as zh-CN.ts (enforced by the `MessageSchema` type). */
 import dbs from './dbs.en'
+import dms, { dmsErrors } from './dms.en'
+import oms, { omsErrors } from './oms.en'
 import system from './system.en'
 import type { MessageSchema } from './zh-CN'
 
 const en: MessageSchema = {
   system,
   dbs,
+  dms,
+  oms,
   app: {
     name: 'Hospital Archive Platform',
     intranet_notice: 'For use on the hospital intranet or VPN only. Keep your account details safe.',
@@ -198,6 +202,9 @@ const en: MessageSchema = {
     description: 'This page is being built.',
   },
   errors: {
+    // The scheduling and outpatient codes (their own groups: schedule.*, patient.*, registration.*, …).
+    ...dmsErrors,
+    ...omsErrors,
     unexpected: 'Something went wrong. Please reload the page and try again.',
     record: 'The record',
     entity_not_found: '{entity} not found; it may have been deleted.',

@@ -4,11 +4,15 @@
  * characters { } @ $ | are special — write them as {'{'} {'}'} {'@'} {'$'} {'|'} when meant literally.
  */
 import dbs from './dbs.zh-CN'
+import dms, { dmsErrors } from './dms.zh-CN'
+import oms, { omsErrors } from './oms.zh-CN'
 import system from './system.zh-CN'
 
 const zhCN = {
   system,
   dbs,
+  dms,
+  oms,
   app: {
     name: '医院档案信息化管理平台',
     intranet_notice: '仅限本院内网或 VPN 访问，请妥善保管您的账号。',
@@ -202,6 +206,9 @@ const zhCN = {
     description: '此页面尚在开发中，敬请期待。',
   },
   errors: {
+    // The scheduling and outpatient codes (their own groups: schedule.*, patient.*, registration.*, …).
+    ...dmsErrors,
+    ...omsErrors,
     unexpected: '发生意外错误，请刷新页面后重试。',
     record: '该记录',
     entity_not_found: '{entity}不存在或已被删除。',
