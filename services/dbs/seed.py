@@ -178,11 +178,14 @@ SUPPLIERS = [
 
 def seed_demo(session: WriteSession, demo: dict[str, Any]) -> None:
     """Create the demo hospital's master data, unless departments exist already; either way, leave the demo
-    outpatient doctors in `demo["doctors"]` for the services seeded after this one."""
+    outpatient doctors in `demo["doctors"]` and the registration types in `demo["registration_types"]` for the
+    services seeded after this one."""
     if not session.scalar(select(func.count()).select_from(Department)):
         _create_master_data(session)
     codes = [code for code, *_rest, practice in DOCTORS if practice == "outpatient"]
     doctors = session.scalars(select(Doctor).where(Doctor.code.in_(codes), Doctor.active).order_by(Doctor.id))
+    types = session.scalars(select(RegistrationType).where(RegistrationType.active).order_by(RegistrationType.id))
+    demo["registration_types"] = [{"id": t.id, "name": t.name, "fee": t.fee} for t in types]
     demo["doctors"] = [
         {"id": d.id, "name": d.name, "department_id": d.department_id, "department_name": d.department_name,
          "registration_type_id": d.registration_type_id}
