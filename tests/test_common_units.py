@@ -19,7 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from structlog.testing import capture_logs
 
 from common.cache import CachedReads, MemoryCache, RedisCache
-from common.db import Database
+from common.db import Database, after_commit, after_rollback
 from common.discovery import IDEMPOTENT, MAX_ATTEMPTS, RETRY_STATUSES, Balancer, Breaker, Instance
 from common.errors import AppError
 from common.events import ConsumedEventMixin, EventConsumer, EventCursorMixin
@@ -65,6 +65,33 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def _names(db: Database) -> list[str]:
     with db.read() as session:
         return list(session.scalars(select(_Row.name).order_by(_Row.name)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The unit of work's hooks: after_commit on success, after_rollback (compensations) on failure
+
+
+def test_unit_of_work_runs_compensations_only_when_it_rolls_back(db: Database) -> None:
+    calls: list[str] = []
+    with db.write() as session:
+        session.add(_Row(name="kept"))
+        after_commit(session, lambda: calls.append("committed"))
+        after_rollback(session, lambda: calls.append("compensated"))
+    assert calls == ["committed"]
+
+    calls.clear()
+
+    def fail_compensation() -> None:
+        raise RuntimeError("the peer is down too")
+
+    with pytest.raises(ValueError, match="saving failed"), db.write() as session:
+        session.add(_Row(name="lost"))
+        after_commit(session, lambda: calls.append("committed"))
+        after_rollback(session, fail_compensation)  # logged; neither hides the error nor stops the next one
+        after_rollback(session, lambda: calls.append("compensated"))
+        raise ValueError("saving failed")
+    assert calls == ["compensated"]
+    assert _names(db) == ["kept"]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -841,6 +841,13 @@ def _up_nanio(folder: Path) -> None:
     _say("nanio: S3 on 19000 up")
 
 
+def restart_object_store(folder: Path | str | None = None) -> None:
+    """Stop nanio and start it again on the same data directory (objects must survive it)."""
+    folder = _folder(folder)
+    _stop(folder, [NANIO])
+    _up_nanio(folder)
+
+
 # --------------------------------------------------------------------------------------------------
 # Replication helpers for the platform's tests
 
