@@ -16,7 +16,7 @@ from common.db import Database
 from common.deps import Runtime
 from common.errors import ERROR_RESPONSES, install_error_handlers
 from common.logging import get_logger
-from common.middleware import RequestContextMiddleware
+from common.middleware import AdmissionLimit, RequestContextMiddleware
 from common.settings import get_settings
 
 log = get_logger("common.app")
@@ -28,7 +28,8 @@ def create_service_app(*, service: str, archive: str, title: str, routers: list[
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = get_settings()
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        # One thread more than requests admitted (see AdmissionLimit): one is always free for a lock holder.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads + 1
         instance = getattr(app.state, "instance", f"{service}-local")
         verifier = TokenVerifier(settings, service, instance)
         cache = make_cache(settings)
@@ -49,7 +50,8 @@ def create_service_app(*, service: str, archive: str, title: str, routers: list[
 
     app = FastAPI(title=title, lifespan=lifespan, responses=ERROR_RESPONSES)
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(AdmissionLimit, limit=get_settings().worker_threads)
+    app.add_middleware(RequestContextMiddleware)  # added last: outermost, so waiting requests are logged too
 
     @app.get("/health", include_in_schema=False)
     def health(request: Request) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""Request ids and the one log line per request, as a plain ASGI middleware (cheap on the hot path)."""
+"""Plain ASGI middlewares (cheap on the hot path): request ids and the one log line per request, and the admission
+limit that keeps the worker threads from deadlocking."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import time
 import uuid
 from contextvars import ContextVar
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common.logging import bind_context, clear_context, get_logger
@@ -73,3 +75,29 @@ class RequestContextMiddleware:
             if scope["path"] not in self.quiet_paths:
                 log.info("request", method=scope["method"], path=scope["path"], status=status,
                          duration_ms=round((time.perf_counter() - started) * 1000, 2))
+
+
+class AdmissionLimit:
+    """At most `limit` requests inside the app at once; the rest wait here, holding nothing.
+
+    Why: a plain `def` endpoint uses a worker thread for the endpoint, then *another* one for FastAPI's response
+    validation, and its unit of work commits only after that. If every worker thread were taken by requests
+    blocked on a row lock, the request holding the lock could never get a thread to finish and commit: all of
+    them would wait for the database's lock timeout. With fewer requests admitted than there are threads (a
+    request uses one thread at a time), a thread is always free for the one that holds the lock.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, exempt_paths: frozenset[str] = frozenset({"/health"})):
+        self.app = app
+        self.limit = limit
+        self.exempt_paths = exempt_paths
+        self._semaphore: anyio.Semaphore | None = None  # made on the event loop, at the first request
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+            await self.app(scope, receive, send)
+            return
+        if self._semaphore is None:
+            self._semaphore = anyio.Semaphore(self.limit)
+        async with self._semaphore:
+            await self.app(scope, receive, send)
