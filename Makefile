@@ -21,7 +21,8 @@ test: install ui
 
 bench: install
 	$(PY) tests/testinfra.py up
-	status=0; $(PY) -m bench.gateway || status=$$?; $(PY) tests/testinfra.py down; exit $$status
+	status=0; $(PY) -m bench.gateway || status=$$?; $(PY) -m bench.registration || status=$$?; \
+	  $(PY) tests/testinfra.py down; exit $$status
 
 install: $(VENV)/.installed
 

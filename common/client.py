@@ -54,8 +54,8 @@ class ServiceClient:
         self._instances_ready()
         candidates = self.balancer.candidates()
         if not candidates:
-            raise ServiceUnavailable(f"No instance of {self.service} is available", code="service.no_instance",
-                                     detail={"service": self.service})
+            raise ServiceUnavailable(f"No instance of {self.service} is available", code="service.unavailable",
+                                     detail={"service": self.service, "reason": "no_instance"})
         method = method.upper()
         headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token}"}
         if request_id := current_request_id():

@@ -139,6 +139,15 @@ def _validation_detail(exc: RequestValidationError) -> dict[str, Any]:
     return {"errors": errors}
 
 
+# MariaDB's ER_CONSTRAINT_FAILED and MySQL's ER_CHECK_CONSTRAINT_VIOLATED: data, not an unavailable database.
+_CHECK_VIOLATIONS = frozenset({4025, 3819})
+
+
+def _is_check_violation(exc: OperationalError) -> bool:
+    args = getattr(exc.orig, "args", ())
+    return bool(args) and args[0] in _CHECK_VIOLATIONS
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -167,6 +176,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
+        if _is_check_violation(exc):  # MariaDB reports a failed CHECK as an OperationalError (4025)
+            log.warning("check_violation", error=str(exc.orig))
+            return error_response(409, "resource.conflict", "The change conflicts with existing data")
         log.error("database_unavailable", error=str(exc.orig))
         return error_response(503, "database.unavailable", "The database is temporarily unavailable")
 

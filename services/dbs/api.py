@@ -19,10 +19,10 @@ name the schemas passed in, and FastAPI needs those annotations as real objects.
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from common.deps import Cached, ReadDB, WriteDB, require_archive, require_service
+from common.deps import Cached, ReadDB, WriteDB, get_runtime, require_archive, require_service
 from common.idempotency import IdempotencyKey
 from common.pagination import Page, PageParams, Pagination
 from common.types import MAX_ID
@@ -73,13 +73,16 @@ def add_catalogue_routes(
         return cached.get_or_load(namespace, key, load)
 
     @internal.get(path, response_model=Page[out])
-    def lookup_rows(filters: Annotated[query, Query()], page: Pagination, session: ReadDB, cached: Cached,
+    def lookup_rows(request: Request, filters: Annotated[query, Query()], page: Pagination, cached: Cached,
                     ids: Annotated[list[RowIdValue] | None, Query(max_length=100)] = None) -> Any:
         params = {**filters.model_dump(exclude_none=True), "ids": sorted(set(ids)) if ids else None}
 
         def load() -> dict[str, Any]:
-            rows, total = catalogue.list(session, params, page)
-            items = [out.model_validate(row) for row in rows]
+            # The primary: another service looks up a row a user may have created a moment ago (a drug priced
+            # right after it was added), and the replica may not have it yet. Cached, invalidated on write.
+            with get_runtime(request).db.read(primary=True) as session:
+                rows, total = catalogue.list(session, params, page)
+                items = [out.model_validate(row) for row in rows]
             return Page[out](items=items, total=total, page=page.page, size=page.size).model_dump(mode="json")
 
         key = _list_key({**filters.model_dump(mode="json", exclude_none=True), "ids": params["ids"]}, page)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from common.timeutil import hospital_today
+from tests import testinfra
 from tests.harness import SERVICE_SECRET, Platform
 from tests.services.dms.masterdata import Clinic, DataCenter, monday_after, schedule_body
 
@@ -59,6 +60,8 @@ def writer(platform: Platform) -> httpx.Client:
 def reader(platform: Platform) -> httpx.Client:
     token = platform.create_admin(f"schedr{uuid.uuid4().hex[:6]}", {"scheduling": "read"})["access_token"]
     with platform.client(token) as client:
+        # Someone else wrote what this reader reads, so it comes from the replica: wait until that has it.
+        client.event_hooks["request"] = [lambda _request: testinfra.wait_replica_caught_up()]
         yield client
 
 

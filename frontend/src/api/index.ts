@@ -7,8 +7,9 @@
  * |---------------|------------------------|----------------------------------|
  * | `gateway.ts`  | gateway (auth, admin)  | `/api/auth`, `/api/admin`        |
  * | `dbs.ts`      | data center 数据中心   | `/api/datacenter`                |
- * | `oms.ts`      | outpatient 门诊管理    | `/api/outpatient`  (later)       |
- * | `hms.ts` `tms.ts` `dms.ts` `sms.ts` `pms.ts` | the other archives, same pattern |
+ * | `oms.ts`      | outpatient 门诊管理    | `/api/outpatient`                |
+ * | `dms.ts`      | scheduling 排班管理    | `/api/scheduling`                |
+ * | `hms.ts` `tms.ts` `sms.ts` `pms.ts` | the other archives (later), same pattern |
  *
  * Rules for a module:
  * - Use `http` from `./http` (never a new axios instance): it attaches the token, refreshes it once on a 401,
