@@ -58,6 +58,7 @@ def configure_logging(service: str, instance: str = "", level: str = "info", log
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            _redact,  # again: a traceback exists only from here on, and may quote data (a duplicate ID card)
             _static_fields(service, instance),
             structlog.processors.JSONRenderer(serializer=_dumps),
         ],

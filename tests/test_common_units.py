@@ -529,3 +529,28 @@ def test_balancer_update_and_candidates_from_many_threads() -> None:
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Logs never carry full ID-card numbers, not even inside a traceback
+
+
+def test_tracebacks_in_logs_are_redacted_too(tmp_path: Path) -> None:
+    import json
+    import logging
+
+    from common.logging import configure_logging, get_logger
+
+    configure_logging("unit", "unit-1", log_dir=tmp_path)
+    try:
+        try:
+            raise RuntimeError("Duplicate entry '210103199209090014' for key 'uq_patient_id_card'")
+        except RuntimeError:
+            get_logger("unit").exception("unhandled_error", id_card="110101199001011237")
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        line = json.loads((tmp_path / "unit.log").read_text(encoding="utf-8").splitlines()[-1])
+    finally:
+        logging.getLogger().handlers.clear()
+    assert line["id_card"] == "110101********1237"
+    assert "210103********0014" in line["exception"] and "210103199209090014" not in line["exception"]

@@ -22,9 +22,9 @@ A lock holder always gets a worker thread to finish and commit: see `common.midd
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from common.deps import PeerServices, ReadDB, WriteDB, require_archive, require_service
+from common.deps import PeerServices, ReadDB, WriteDB, get_runtime, require_archive, require_service
 from common.pagination import Page, Pagination
 from common.types import MAX_ID
 from services.dms import schemas, service
@@ -173,8 +173,11 @@ def internal_on_duty(query: Annotated[schemas.OnDutyQuery, Query()], session: Re
 
 
 @internal.get("/schedules/{id}", response_model=ScheduleOut)
-def internal_get_schedule(schedule_id: ScheduleId, session: ReadDB) -> Any:
-    return ScheduleOut.model_validate(service.get_schedule(session, schedule_id))
+def internal_get_schedule(request: Request, schedule_id: ScheduleId) -> Any:
+    # The primary: the outpatient service registers patients for a session that may have been created a moment
+    # ago, and the replica may not have it yet.
+    with get_runtime(request).db.read(primary=True) as session:
+        return ScheduleOut.model_validate(service.get_schedule(session, schedule_id))
 
 
 @internal.post("/schedules/{id}/book", response_model=schemas.BookedOut)

@@ -454,7 +454,12 @@ class Planned:
 def create_planned(session: WriteSession, planned: Sequence[Planned], doctors: Mapping[int, DoctorRef],
                    types: Mapping[int, RegistrationTypeRef]) -> tuple[list[Schedule], int]:
     """Create the planned sessions that can be: not in the past, no live session there yet, doctor and
-    registration type still usable. Returns the created sessions and how many were skipped."""
+    registration type still usable. Returns the created sessions (in the planned order) and how many were
+    skipped.
+
+    The rows go in in the order of their UNIQUE key (doctor, date, part of the day), whatever the planned order:
+    on MariaDB a duplicate-key error leaves a shared lock on that key until the transaction ends, so two
+    generations of the same week inserting in different orders would deadlock; in one order they only wait."""
     if not planned:
         return [], 0
     today = hospital_today()
@@ -464,8 +469,10 @@ def create_planned(session: WriteSession, planned: Sequence[Planned], doctors: M
         .where(Schedule.doctor_id.in_({p.doctor_id for p in planned}),
                Schedule.schedule_date.between(min(dates), max(dates)), Schedule.live_key == 0)
     )}
-    created: list[Schedule] = []
-    for plan in planned:
+    created: list[tuple[int, Schedule]] = []
+    by_key = sorted(enumerate(planned), key=lambda item: (item[1].doctor_id, item[1].schedule_date,
+                                                          item[1].session))
+    for position, plan in by_key:
         key = (plan.doctor_id, plan.schedule_date, plan.session)
         doctor, registration_type = doctors.get(plan.doctor_id), types.get(plan.registration_type_id)
         usable = (doctor is not None and doctor.active and doctor.practice == "outpatient"
@@ -478,8 +485,8 @@ def create_planned(session: WriteSession, planned: Sequence[Planned], doctors: M
             continue
         taken.add(key)
         _changed(session, row, "schedule.created")
-        created.append(row)
-    return created, len(planned) - len(created)
+        created.append((position, row))
+    return [row for _, row in sorted(created, key=lambda item: item[0])], len(planned) - len(created)
 
 
 def plan_from_templates(templates: Iterable[ScheduleTemplate], week_start: date) -> list[Planned]:
@@ -491,7 +498,7 @@ def plan_from_templates(templates: Iterable[ScheduleTemplate], week_start: date)
 
 
 def order_planned(planned: Iterable[Planned]) -> list[Planned]:
-    """By date, part of the day and doctor: the order sessions are created (and their ids given) in."""
+    """By date, part of the day and doctor: the order the answer lists the created sessions in."""
     return sorted(planned, key=lambda p: (p.schedule_date, SESSION_ORDER[ClinicSession(p.session)], p.doctor_id))
 
 

@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -327,18 +327,22 @@ def _check_duplicates(session: Session, name: str, birth_date: date, phone: str 
                        detail={"candidates": [_dump(schemas.PatientOut, c) for c in candidates]})
 
 
-def _flush_patient(session: Session, patient: Patient) -> None:
-    """Flush in a savepoint: two requests with one ID-card number both pass the check, the unique key stops
-    the second, and it gets the same answer as if the check had caught it."""
+def _flush_patient(session: Session, patient: Patient, changes: dict[str, Any] | None = None) -> None:
+    """Add the patient (or apply `changes` to it) and flush, in a savepoint: two requests with one ID-card number
+    both pass the check, the unique key stops the second, and it gets the same answer as if the check had caught
+    it. The changes are made inside the savepoint: `begin_nested` first flushes what is already pending, outside
+    the savepoint, where a failure would leave the whole transaction unusable."""
+    card = (changes or {}).get("id_card", patient.id_card)
     try:
         with session.begin_nested():
             session.add(patient)
+            for name, value in (changes or {}).items():
+                setattr(patient, name, value)
             session.flush()
     except IntegrityError as exc:
         if "id_card" not in str(exc.orig):
             raise
-        holder = session.scalar(select(Patient.id).where(Patient.id_card == patient.id_card)
-                                .with_for_update(read=True))
+        holder = session.scalar(select(Patient.id).where(Patient.id_card == card).with_for_update(read=True))
         raise _id_card_taken(holder) from exc
 
 
@@ -377,9 +381,7 @@ def update_patient(session: WriteSession, patient_id: int, changes: dict[str, An
     if not allow_duplicate and {"name", "birth_date", "phone"} & changed.keys():
         _check_duplicates(session, changed.get("name", patient.name), birth_date,
                           changed.get("phone", patient.phone), patient.id)
-    for name, value in changed.items():
-        setattr(patient, name, value)
-    _flush_patient(session, patient)
+    _flush_patient(session, patient, changed)
     return patient
 
 
@@ -478,9 +480,10 @@ def _slot_path(registration: Registration, action: str) -> str:
     return f"/internal/schedules/{registration.schedule_id}/{action}"
 
 
-def _book_slot(session: WriteSession, peers: Peers, registration: Registration) -> None:
-    """Book the registration's slot in DMS. If this transaction fails afterwards the slot is released again;
-    the compensation is registered before the call, because a call that times out may have booked."""
+def _book_slot(session: WriteSession, peers: Peers, registration: Registration) -> schemas.ScheduleOut:
+    """Book the registration's slot in DMS and return the session as DMS answered the booking. If this
+    transaction fails afterwards the slot is released again; the compensation is registered before the call,
+    because a call that times out may have booked."""
     body = {"registration_no": registration.registration_no}
     path, release_path = _slot_path(registration, "book"), _slot_path(registration, "release")
     maybe_booked = True
@@ -500,7 +503,7 @@ def _book_slot(session: WriteSession, peers: Peers, registration: Registration) 
 
     after_rollback(session, release)
     try:
-        _call_idempotent(peers, "dms", path, body)
+        answer = _call_idempotent(peers, "dms", path, body)
     except PeerError:
         maybe_booked = False  # DMS refused it (full, closed, past …): nothing to undo
         raise
@@ -509,6 +512,7 @@ def _book_slot(session: WriteSession, peers: Peers, registration: Registration) 
             maybe_booked = False  # nothing was sent
         raise ServiceUnavailable("dms is not available", code="service.unavailable",
                                  detail={"service": "dms"}) from exc
+    return _peer_model(schemas.ScheduleOut, (answer or {}).get("schedule"), "dms")
 
 
 # A peer that answered with a server error (a deadlock it gave up on, an instance restarting) is asked again
@@ -543,13 +547,16 @@ def _call_dms(peers: Peers, path: str, body: dict[str, Any]) -> Any:
 
 
 def _release_slot(session: WriteSession, peers: Peers, registration: Registration) -> None:
-    """Free the slot in DMS; if this transaction then fails, book it again (the registration keeps it)."""
+    """Free the slot in DMS; if this transaction then fails, book it again (the registration stays active, so it
+    must hold its slot). As for a booking, the compensation is registered before the call: a call that timed
+    out, or that was retried after a server error, may have released the slot without saying so. Booking again
+    is idempotent by number, so it is harmless when the slot was still held."""
     body = {"registration_no": registration.registration_no}
-    answer = _call_dms(peers, _slot_path(registration, "release"), body)
-    if not (answer or {}).get("released"):
-        return
+    maybe_released = True
 
     def rebook() -> None:
+        if not maybe_released:
+            return
         try:
             _call_dms(peers, _slot_path(registration, "book"), body)
         except AppError as exc:
@@ -560,6 +567,24 @@ def _release_slot(session: WriteSession, peers: Peers, registration: Registratio
                     registration_no=body["registration_no"], schedule_id=registration.schedule_id)
 
     after_rollback(session, rebook)
+    try:
+        _call_dms(peers, _slot_path(registration, "release"), body)
+    except PeerError:
+        maybe_released = False  # DMS refused it (e.g. the visit was counted): nothing to undo
+        raise
+    except ServiceUnavailable as exc:
+        if (exc.detail or {}).get("reason") == "no_instance":
+            maybe_released = False  # nothing was sent
+        raise
+
+
+def _session_snapshot(schedule: schemas.ScheduleOut) -> dict[str, Any]:
+    """What a registration keeps of its clinic session."""
+    return {"schedule_id": schedule.id, "doctor_id": schedule.doctor_id, "doctor_name": schedule.doctor_name,
+            "department_id": schedule.department_id, "department_name": schedule.department_name,
+            "visit_date": schedule.schedule_date, "session": schedule.session,
+            "registration_type_id": schedule.registration_type_id,
+            "registration_type_name": schedule.registration_type_name or "", "fee": to_fen(schedule.fee)}
 
 
 def create_registration(session: WriteSession, peers: Peers, actor: Principal, patient_id: int,
@@ -572,12 +597,7 @@ def create_registration(session: WriteSession, peers: Peers, actor: Principal, p
         raise _duplicate_registration(existing)
     schedule = _schedule(peers, schedule_id)
     registration = Registration(
-        patient=patient, schedule_id=schedule.id, doctor_id=schedule.doctor_id, doctor_name=schedule.doctor_name,
-        department_id=schedule.department_id, department_name=schedule.department_name,
-        visit_date=schedule.schedule_date, session=schedule.session,
-        registration_type_id=schedule.registration_type_id,
-        registration_type_name=schedule.registration_type_name or "", fee=to_fen(schedule.fee),
-        status=RegistrationStatus.pending_payment, active_key=0,
+        patient=patient, **_session_snapshot(schedule), status=RegistrationStatus.pending_payment, active_key=0,
         created_by_id=_actor_id(actor), created_by=actor.username,
     )
     try:
@@ -590,7 +610,11 @@ def create_registration(session: WriteSession, peers: Peers, actor: Principal, p
         raise _duplicate_registration(_active_registration_id(session, patient_id, schedule_id, lock=True)) from exc
     registration.registration_no = document_no("R", registration.id)
     session.flush()
-    _book_slot(session, peers, registration)
+    # The session may have changed since it was read (its registration type, hence its fee, can change while
+    # nothing is booked, and the read may come from a lagging replica): the booking's answer is authoritative.
+    for name, value in _session_snapshot(_book_slot(session, peers, registration)).items():
+        setattr(registration, name, value)
+    session.flush()
     _event(session, "registration.created", _dump(schemas.RegistrationOut, registration))
     return registration
 
@@ -711,8 +735,14 @@ def price_item_order_lines(peers: Peers, lines: list[dict[str, Any]]) -> list[It
     ]
 
 
-def _active_registration_for_documents(session: Session, registration_id: int) -> Registration:
-    registration = get_registration(session, registration_id)
+def _active_registration_for_documents(session: Session, registration_id: int, *, lock: bool = False
+                                       ) -> Registration:
+    """The registration a document is written for, refused unless paid (registered or visited). With `lock`,
+    read afresh and locked, so that a refund in flight is waited for and seen, not missed."""
+    if lock:
+        registration = _locked(session, Registration, registration_id, "registration")
+    else:
+        registration = get_registration(session, registration_id)
     if registration.status not in (RegistrationStatus.registered, RegistrationStatus.visited):
         raise Conflict("Only a paid registration can have prescriptions and item orders",
                        code="registration.not_active", detail={"status": registration.status})
@@ -721,8 +751,10 @@ def _active_registration_for_documents(session: Session, registration_id: int) -
 
 def create_prescription(session: WriteSession, peers: Peers, actor: Principal, data: dict[str, Any]
                         ) -> Prescription:
-    registration = _active_registration_for_documents(session, data["registration_id"])
+    _active_registration_for_documents(session, data["registration_id"])  # refused before asking DBS
     lines = price_prescription_lines(peers, data["lines"])
+    # Checked again under the registration's lock (no lock is held across the call to DBS).
+    registration = _active_registration_for_documents(session, data["registration_id"], lock=True)
     prescription = Prescription(
         registration=registration, patient_id=registration.patient_id, status=PrescriptionStatus.unpaid,
         total_amount=sum((line.amount for line in lines), ZERO), note=data.get("note"), lines=lines,
@@ -736,8 +768,10 @@ def create_prescription(session: WriteSession, peers: Peers, actor: Principal, d
 
 
 def create_item_order(session: WriteSession, peers: Peers, actor: Principal, data: dict[str, Any]) -> ItemOrder:
-    registration = _active_registration_for_documents(session, data["registration_id"])
+    _active_registration_for_documents(session, data["registration_id"])  # refused before asking DBS
     lines = price_item_order_lines(peers, data["lines"])
+    # Checked again under the registration's lock (no lock is held across the call to DBS).
+    registration = _active_registration_for_documents(session, data["registration_id"], lock=True)
     order = ItemOrder(
         registration=registration, patient_id=registration.patient_id, status=ItemOrderStatus.unpaid,
         total_amount=sum((line.amount for line in lines), ZERO), refunded_amount=ZERO, note=data.get("note"),
@@ -1280,18 +1314,36 @@ def _locked_exam_line(session: WriteSession, line_id: int) -> ItemOrderLine:
     return line
 
 
+def _exam_result_row(session: WriteSession, line_id: int, values: dict[str, Any], now: datetime) -> ExamResult:
+    """The result row of a locked line, inserted with `values` when it has none yet.
+
+    Never a locking read of a row that may not exist: on MariaDB that locks the index gap, and two examiners
+    saving the first results of different orders would deadlock on their inserts. The line's lock already keeps
+    other writers of its result out; a result committed after this transaction's snapshot (read before that
+    lock) is caught by the unique key, and then read with a locking read, which sees it."""
+    statement = select(ExamResult).where(ExamResult.item_order_line_id == line_id)
+    result = session.scalars(statement).first()
+    if result is not None:
+        return result
+    result = ExamResult(item_order_line_id=line_id, created_at=now, **values)
+    try:
+        with session.begin_nested():
+            session.add(result)
+    except IntegrityError:
+        result = session.scalars(statement.with_for_update().execution_options(populate_existing=True)).one()
+    return result
+
+
 def record_exam(session: WriteSession, actor: Principal, line_id: int, findings: str, conclusion: str
                 ) -> ItemOrderLine:
     """Enter (or correct) the result of a paid line; the line becomes examined, i.e. no longer refundable."""
     line = _locked_exam_line(session, line_id)
-    result = session.scalars(select(ExamResult).where(ExamResult.item_order_line_id == line.id).with_for_update()
-                             .execution_options(populate_existing=True)).first()
     now = utcnow()
-    if result is None:
-        result = ExamResult(item_order_line_id=line.id, created_at=now)
-        session.add(result)
-    result.findings, result.conclusion = findings, conclusion
-    result.examiner_id, result.examiner_name, result.examined_at = _actor_id(actor), actor.username, now
+    values = {"findings": findings, "conclusion": conclusion, "examiner_id": _actor_id(actor),
+              "examiner_name": actor.username, "examined_at": now}
+    result = _exam_result_row(session, line.id, values, now)
+    for name, value in values.items():
+        setattr(result, name, value)
     line.status = ItemLineStatus.examined
     session.flush()
     session.refresh(line)  # the result relationship, for the answer

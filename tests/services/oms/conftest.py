@@ -22,7 +22,7 @@ from common.db import Database
 from common.settings import Settings
 from common.timeutil import hospital_today
 from services.oms.service import id_card_check_char
-from tests.harness import SERVICE_SECRET, Platform, mariadb, wait_until
+from tests.harness import SERVICE_SECRET, Platform, mariadb, schema, wait_until
 
 API = "/api/outpatient"
 _sequence = itertools.count(1)
@@ -171,6 +171,18 @@ class Outpatient:
                 assert cur.fetchone()[0] == 0, "the replica did not catch up within 10 s"
         finally:
             replica.close()
+
+    def lock_waits(self, component: str = "oms") -> int:
+        """How many transactions of one component's schema wait for a row lock (to hold a race open)."""
+        conn = mariadb(self.platform.env)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT COUNT(*) FROM information_schema.innodb_trx t JOIN information_schema.processlist "
+                            "p ON p.id = t.trx_mysql_thread_id WHERE t.trx_state = 'LOCK WAIT' AND p.db = %s",
+                            (schema(self.platform.env, component),))
+                return cur.fetchone()[0]
+        finally:
+            conn.close()
 
     # -- the service's own code against the platform's database ------------------------------------------------
 

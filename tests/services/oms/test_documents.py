@@ -3,9 +3,12 @@ unpaid, with every pricing refusal pointing at its line."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-from tests.harness import wait_until
+import pytest
+
+from tests.harness import mariadb, schema, wait_until
 from tests.services.oms.conftest import API, Outpatient, error, ok
 
 
@@ -173,3 +176,31 @@ def test_document_lists(op: Outpatient) -> None:
         assert [o["id"] for o in listed["items"]] == [order["id"]], params
     error(op.reader.get(f"{API}/item-orders", params={"status": "examined"}), 422, "validation.failed")
     assert Decimal(listed["items"][0]["total_amount"]) == Decimal("4.00")
+
+
+@pytest.mark.parametrize("document", ["prescriptions", "item-orders"])
+def test_no_document_for_a_registration_refunded_meanwhile(op: Outpatient, document: str) -> None:
+    """A registration refunded while a document for it is being priced: the document is refused
+    (`registration.not_active`), never saved for a refunded visit. The refund is held uncommitted here until
+    the document's request waits on it, as a refund in flight would be."""
+    registration = op.register(paid=True)
+    line = ({"drug_id": op.drug("5.00")["id"], "quantity": 1} if document == "prescriptions"
+            else {"medical_item_id": op.item("5.00")["id"], "quantity": 1})
+    conn = mariadb(op.platform.env, database=schema(op.platform.env, "oms"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("UPDATE registration SET status = 'refunded', active_key = id WHERE id = %s",
+                        (registration["id"],))
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(op.clerk.post, f"{API}/{document}",
+                                  json={"registration_id": registration["id"], "lines": [line]}, timeout=60)
+            wait_until(lambda: pending.done() or op.lock_waits() > 0, 15,
+                       message="the document to wait on the registration")
+            with conn.cursor() as cur:
+                cur.execute("COMMIT")
+            body = error(pending.result(), 409, "registration.not_active")
+    finally:
+        conn.close()
+    assert body["detail"] == {"status": "refunded"}
+    assert ok(op.clerk.get(f"{API}/{document}", params={"registration_id": registration["id"]}))["total"] == 0

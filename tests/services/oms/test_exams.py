@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -200,3 +201,27 @@ def test_refused_files(op: Outpatient, exam: dict, route: str) -> None:
             client.close()
     sizes = [a["size"] for a in ok(op.reader.get(f"{API}/exams/{line_id}/attachments"))["items"]]
     assert sizes == [LIMIT]
+
+
+def test_first_results_of_different_orders_entered_at_once(op: Outpatient) -> None:
+    """Lab staff enter the first result of different orders at the same moment: every one is saved. (Looking for
+    a result row that does not exist yet with a locking read takes a gap lock on MariaDB; two such transactions
+    then deadlock on their inserts.)"""
+    blood = op.item("20.00")
+    registration = op.register(paid=True)
+
+    def record(line_id: int) -> httpx.Response:
+        with op.platform.client(op.clerk_user["access_token"]) as client:
+            return client.put(f"{API}/exams/{line_id}", json={"findings": f"第{line_id}号", "conclusion": "未见异常"})
+
+    for _round in range(3):
+        lines = []
+        for _ in range(8):
+            order = op.item_order(registration, [{"medical_item_id": blood["id"], "quantity": 1}])
+            op.pay("item_order", order["id"])
+            lines.append(order["lines"][0]["id"])
+        with ThreadPoolExecutor(len(lines)) as pool:
+            responses = list(pool.map(record, lines))
+        assert [r.status_code for r in responses] == [200] * len(lines), [r.text for r in responses]
+        for line_id in lines:
+            assert ok(op.clerk.get(f"{API}/exams/{line_id}"))["findings"] == f"第{line_id}号"

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import httpx
 
 from common.timeutil import hospital_today
+from tests.harness import mariadb, schema, wait_until
 from tests.services.oms.conftest import API, Outpatient, error, ok, unique, valid_id_card
 
 
@@ -117,6 +118,32 @@ def test_parallel_creates_of_one_id_card_keep_one(op: Outpatient) -> None:
         if response.status_code != 201:
             body = error(response, 409, "patient.id_card_taken")
             assert body["detail"]["patient_id"] == created[0].json()["id"]
+
+
+def test_an_update_that_loses_the_id_card_race(op: Outpatient) -> None:
+    """Two clerks give one ID-card number to two patients at once: both pass the check, the unique key stops
+    the second, and it gets the same 409 as if the check had caught it (naming the holder), never a 500. The
+    race is made certain here: the first clerk's change is held uncommitted until the second waits on it."""
+    born = date(1992, 9, 9)
+    card = valid_id_card(born, "210103")
+    first, second = op.patient(birth_date=born), op.patient(birth_date=born)
+    conn = mariadb(op.platform.env, database=schema(op.platform.env, "oms"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("UPDATE patient SET id_card = %s WHERE id = %s", (card, first["id"]))
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(op.clerk.patch, f"{API}/patients/{second['id']}", json={"id_card": card},
+                                  timeout=60)
+            wait_until(lambda: pending.done() or op.lock_waits() > 0, 15,
+                       message="the second update to wait on the first")
+            with conn.cursor() as cur:
+                cur.execute("COMMIT")
+            body = error(pending.result(), 409, "patient.id_card_taken")
+    finally:
+        conn.close()
+    assert body["detail"] == {"patient_id": first["id"]}
+    assert ok(op.clerk.get(f"{API}/patients/{second['id']}"))["id_card"] == second["id_card"]
 
 
 def test_search_the_ways_clerks_search(op: Outpatient) -> None:

@@ -19,8 +19,8 @@ from common.db import Database
 from common.errors import AppError
 from common.timeutil import hospital_today
 from services.oms import service
-from tests.harness import wait_until
-from tests.services.oms.conftest import API, Outpatient, error, ok
+from tests.harness import mariadb, schema, wait_until
+from tests.services.oms.conftest import API, Outpatient, error, ok, unique
 
 
 def test_lifecycle_books_pays_visits_and_snapshots_the_session(op: Outpatient) -> None:
@@ -309,3 +309,71 @@ def test_dms_down_is_a_fast_503_and_nothing_is_kept(op: Outpatient) -> None:
     refund = ok(op.clerk.post(f"{API}/registrations/{registered['id']}/refund",
                               headers={"Idempotency-Key": "down"}), 201)
     assert Decimal(refund["amount"]) == Decimal("-30.00")
+
+
+def test_the_fee_is_the_one_of_the_slot_booked(op: Outpatient) -> None:
+    """The registration type (and with it the fee) of a session may change while nothing is booked. OMS reads
+    the session before it books; if the type changes in between, the registration must still carry the fee
+    and type of the session its slot was taken on, as DMS answered the booking, not the earlier read.
+
+    The gap between the read and the booking is held open here by a row lock: the test's own uncommitted
+    registration of the same patient and session makes OMS's insert wait."""
+    schedule = op.schedule(quota=5)
+    patient = op.patient()
+    general = op.datacenter("registration-types", code=unique("PT"), name="普通号", fee="50.00")
+    conn = mariadb(op.platform.env, database=schema(op.platform.env, "oms"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute(
+                "INSERT INTO registration (patient_id, schedule_id, doctor_id, doctor_name, department_id, "
+                "department_name, visit_date, session, registration_type_name, fee, status, active_key, created_by, "
+                "created_at, updated_at) VALUES (%s, %s, 1, 'x', 1, 'x', %s, 'morning', 'x', 0, 'pending_payment', "
+                "0, 'x', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+                (patient["id"], schedule["id"], schedule["schedule_date"]))
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(op.clerk.post, f"{API}/registrations",
+                                  json={"patient_id": patient["id"], "schedule_id": schedule["id"]}, timeout=60)
+            wait_until(lambda: op.lock_waits() > 0, 15, message="OMS to wait on the registration's unique key")
+            changed = ok(op.admin.patch(f"/api/scheduling/schedules/{schedule['id']}",
+                                        json={"registration_type_id": general["id"]}))
+            assert changed["fee"] == "50.00"
+            with conn.cursor() as cur:
+                cur.execute("ROLLBACK")
+            created = ok(pending.result(), 201)
+    finally:
+        conn.close()
+    booked = op.dms_schedule(schedule["id"])
+    assert booked["booked"] == 1 and booked["fee"] == "50.00"
+    assert created["fee"] == "50.00" and created["registration_type_name"] == "普通号"
+    assert op.pay("registration", created["id"])["amount"] == "50.00"
+
+
+def test_a_release_that_timed_out_is_booked_again(op: Outpatient) -> None:
+    """DMS may have released the slot even though OMS got no answer (a timeout): the cancellation fails and its
+    registration stays active, so the compensation must book the slot again, as it does for a booking that
+    timed out. DMS is held up here by a lock on its session row, longer than OMS waits for an answer."""
+    schedule = op.schedule(quota=2)
+    registration = op.register(schedule)
+    assert op.dms_schedule(schedule["id"])["booked"] == 1
+    conn = mariadb(op.platform.env, database=schema(op.platform.env, "dms"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT id FROM schedule WHERE id = %s FOR UPDATE", (schedule["id"],))
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(op.clerk.post, f"{API}/registrations/{registration['id']}/cancel", timeout=60)
+            # The release waits on the lock; OMS gives up on it and rolls back; its compensation (if any) waits too.
+            wait_until(lambda: pending.done() or op.lock_waits("dms") >= 2, 30,
+                       message="OMS to give up on the release")
+            with conn.cursor() as cur:
+                cur.execute("ROLLBACK")
+            error(pending.result(), 503, "service.unavailable")
+    finally:
+        conn.close()
+    assert ok(op.clerk.get(f"{API}/registrations/{registration['id']}"))["status"] == "pending_payment"
+    wait_until(lambda: op.dms_schedule(schedule["id"])["booked"] == 1, 10,
+               message="the active registration to hold its slot again")
+    # Asked again, the cancellation goes through and frees the slot.
+    assert ok(op.clerk.post(f"{API}/registrations/{registration['id']}/cancel"))["status"] == "cancelled"
+    assert op.dms_schedule(schedule["id"])["booked"] == 0
