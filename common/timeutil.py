@@ -34,6 +34,12 @@ class UtcDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def same_as_created_at(context: Any) -> datetime:
+    """Column default for `updated_at`: a new row's is exactly its `created_at` (evaluated just before it, since
+    `created_at` comes first in column order)."""
+    return context.get_current_parameters()["created_at"]
+
+
 def hospital_today() -> date:
     return datetime.now(get_settings().tz).date()
 

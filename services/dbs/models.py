@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Integer, MetaData, String, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
@@ -19,7 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from common.db import NAMING_CONVENTION, Money, not_negative, one_of
 from common.events import OutboxEventMixin
 from common.idempotency import IdempotencyKeyMixin
-from common.timeutil import UtcDateTime, utcnow
+from common.timeutil import UtcDateTime, same_as_created_at, utcnow
 
 
 class Base(DeclarativeBase):
@@ -71,10 +70,6 @@ class DeviceCategory(StrEnum):
 # The columns every catalogue has
 
 
-def _created_at(context: Any) -> datetime:
-    """A new row's `updated_at` is exactly its `created_at` (evaluated just before, in column order)."""
-    return context.get_current_parameters()["created_at"]
-
 
 class CatalogueColumns:
     """id, code, name, active and timestamps; mixed into every table of this service."""
@@ -84,7 +79,7 @@ class CatalogueColumns:
     name: Mapped[str] = mapped_column(String(64), sort_order=-1)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), sort_order=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, sort_order=2)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_created_at, onupdate=utcnow, sort_order=3)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=same_as_created_at, onupdate=utcnow, sort_order=3)
 
 
 # ---------------------------------------------------------------------------------------------------------------

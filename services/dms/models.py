@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -31,7 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from common.db import NAMING_CONVENTION, Money, not_negative, one_of
 from common.events import OutboxEventMixin
 from common.idempotency import IdempotencyKeyMixin
-from common.timeutil import UtcDateTime, utcnow
+from common.timeutil import UtcDateTime, same_as_created_at, utcnow
 
 
 class Base(DeclarativeBase):
@@ -56,10 +55,6 @@ class BookingStatus(StrEnum):
     booked = "booked"  # holds one slot of its session
     released = "released"  # gave its slot back (cancelled or refunded registration)
 
-
-def _created_at(context: Any) -> datetime:
-    """A new row's `updated_at` is exactly its `created_at` (evaluated just before, in column order)."""
-    return context.get_current_parameters()["created_at"]
 
 
 class Schedule(Base):
@@ -101,7 +96,7 @@ class Schedule(Base):
     note: Mapped[str | None] = mapped_column(String(255), nullable=True)
     live_key: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_created_at, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=same_as_created_at, onupdate=utcnow)
 
     @property
     def remaining(self) -> int:
@@ -137,7 +132,7 @@ class SlotBooking(Base):
     visited_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_created_at, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=same_as_created_at, onupdate=utcnow)
 
 
 class ScheduleTemplate(Base):
@@ -166,7 +161,7 @@ class ScheduleTemplate(Base):
     session: Mapped[str] = mapped_column(String(16))
     quota: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_created_at, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=same_as_created_at, onupdate=utcnow)
 
 
 # ---------------------------------------------------------------------------------------------------------------

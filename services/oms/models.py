@@ -31,12 +31,12 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from common.db import NAMING_CONVENTION, Money, not_negative, one_of
 from common.events import OutboxEventMixin
 from common.idempotency import IdempotencyKeyMixin
-from common.timeutil import UtcDateTime, hospital_today, utcnow
+from common.timeutil import UtcDateTime, hospital_today, same_as_created_at, utcnow
 
 
 class Base(DeclarativeBase):
@@ -119,10 +119,6 @@ class AttachmentType(StrEnum):
     jpeg = "image/jpeg"
 
 
-def _created_at(context: Any) -> datetime:
-    """A new row's `updated_at` is exactly its `created_at`."""
-    return context.get_current_parameters()["created_at"]
-
 
 def _mask(value: str | None, keep_start: int, keep_end: int, stars: int | None = None) -> str | None:
     if not value:
@@ -153,7 +149,7 @@ class Patient(Base):
     address: Mapped[str | None] = mapped_column(String(255), nullable=True)
     allergies: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_created_at, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=same_as_created_at, onupdate=utcnow)
 
     @property
     def age(self) -> int:
@@ -210,7 +206,7 @@ class Registration(Base):
     created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_created_at, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=same_as_created_at, onupdate=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     visited_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -227,37 +223,29 @@ class Registration(Base):
         return self.patient.patient_no or ""
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# 处方 prescriptions
+class PricedDocumentColumns:
+    """What a priced document (处方 or 项目单) has besides its number, status and lines: whose visit it belongs to,
+    its total, who made it, and when it was made, paid, refunded or cancelled."""
 
-
-class Prescription(Base):
-    """处方 — a prescription of one registration: drug lines priced from DBS at the time it was written."""
-
-    __tablename__ = "prescription"
-    __table_args__ = (one_of("status", PrescriptionStatus), not_negative("total_amount"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    prescription_no: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default=PrescriptionStatus.unpaid)
     total_amount: Mapped[Decimal] = mapped_column(Money)
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_created_at, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=same_as_created_at, onupdate=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    dispensed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
-    registration: Mapped[Registration] = relationship(lazy="joined", innerjoin=True)
-    patient: Mapped[Patient] = relationship(lazy="joined", innerjoin=True)
-    lines: Mapped[list[PrescriptionLine]] = relationship(
-        back_populates="prescription", lazy="selectin", order_by="PrescriptionLine.id", cascade="all, delete-orphan"
-    )
+    @declared_attr
+    def registration(cls) -> Mapped[Registration]:
+        return relationship(lazy="joined", innerjoin=True)
+
+    @declared_attr
+    def patient(cls) -> Mapped[Patient]:
+        return relationship(lazy="joined", innerjoin=True)
 
     @property
     def registration_no(self) -> str:
@@ -266,6 +254,26 @@ class Prescription(Base):
     @property
     def patient_name(self) -> str:
         return self.patient.name
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 处方 prescriptions
+
+
+class Prescription(PricedDocumentColumns, Base):
+    """处方 — a prescription of one registration: drug lines priced from DBS at the time it was written."""
+
+    __tablename__ = "prescription"
+    __table_args__ = (one_of("status", PrescriptionStatus), not_negative("total_amount"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prescription_no: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default=PrescriptionStatus.unpaid)
+    dispensed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    lines: Mapped[list[PrescriptionLine]] = relationship(
+        back_populates="prescription", lazy="selectin", order_by="PrescriptionLine.id", cascade="all, delete-orphan"
+    )
 
 
 class PrescriptionLine(Base):
@@ -300,7 +308,7 @@ class PrescriptionLine(Base):
 # 项目单 item orders
 
 
-class ItemOrder(Base):
+class ItemOrder(PricedDocumentColumns, Base):
     """项目单 — exams, treatments and services ordered for one registration, priced from the price list."""
 
     __tablename__ = "item_order"
@@ -313,33 +321,12 @@ class ItemOrder(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_no: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
-    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=ItemOrderStatus.unpaid)
-    total_amount: Mapped[Decimal] = mapped_column(Money)
     refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
-    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_created_at, onupdate=utcnow)
-    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
-    registration: Mapped[Registration] = relationship(lazy="joined", innerjoin=True)
-    patient: Mapped[Patient] = relationship(lazy="joined", innerjoin=True)
     lines: Mapped[list[ItemOrderLine]] = relationship(
         back_populates="item_order", lazy="selectin", order_by="ItemOrderLine.id", cascade="all, delete-orphan"
     )
-
-    @property
-    def registration_no(self) -> str:
-        return self.registration.registration_no or ""
-
-    @property
-    def patient_name(self) -> str:
-        return self.patient.name
 
 
 class ItemOrderLine(Base):
@@ -498,7 +485,7 @@ class ExamResult(Base):
     examiner_name: Mapped[str] = mapped_column(String(64))
     examined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_created_at, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=same_as_created_at, onupdate=utcnow)
 
     line: Mapped[ItemOrderLine] = relationship(back_populates="result")
 
