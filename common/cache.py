@@ -95,7 +95,11 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Redis master found through Sentinel; fails open."""
+    """Redis master found through Sentinel; fails open.
+
+    Every key carries the deployment's prefix (`HAP_DB_SCHEMA_PREFIX`, "hap_" by default), so that two
+    deployments sharing one Redis (a staging and a test platform, two test runs) never read each other's entries.
+    """
 
     backoff_seconds = 1.0
 
@@ -111,8 +115,9 @@ class RedisCache:
         self._master = self._sentinel.master_for(
             settings.redis_master_name, socket_timeout=0.3, socket_connect_timeout=0.3, retry_on_timeout=False
         )
+        self._prefix = settings.db_schema_prefix
         self._down_until = 0.0
-        self._pending_deletes: set[str] = set()
+        self._pending_deletes: set[str] = set()  # already prefixed
         self._lock = threading.Lock()
 
     def available(self) -> bool:
@@ -142,26 +147,28 @@ class RedisCache:
         log.info("cache_invalidations_replayed", count=len(keys))
 
     def get(self, key: str) -> Any | None:
-        raw = self._call("get", lambda: self._master.get(key))
+        raw = self._call("get", lambda: self._master.get(self._prefix + key))
         return None if raw is None else orjson.loads(raw)
 
     def set(self, key: str, value: Any, ttl: float) -> None:
-        self._call("set", lambda: self._master.set(key, orjson.dumps(value), px=int(ttl * 1000)))
+        self._call("set", lambda: self._master.set(self._prefix + key, orjson.dumps(value), px=int(ttl * 1000)))
 
     def delete(self, *keys: str) -> None:
         if not keys:
             return
+        keys = tuple(self._prefix + key for key in keys)
         done = self._call("delete", lambda: self._master.delete(*keys) is not None)
         if not done:
             with self._lock:
                 self._pending_deletes.update(keys)
 
     def add(self, key: str, value: Any, ttl: float) -> bool:
-        return bool(self._call("add", lambda: self._master.set(key, orjson.dumps(value), px=int(ttl * 1000), nx=True)))
+        return bool(self._call("add", lambda: self._master.set(self._prefix + key, orjson.dumps(value),
+                                                               px=int(ttl * 1000), nx=True)))
 
     def exists(self, key: str) -> bool | None:
         # `_call` answers None when Redis failed or is being left alone; otherwise this is a real bool.
-        return self._call("exists", lambda: bool(self._master.exists(key)))
+        return self._call("exists", lambda: bool(self._master.exists(self._prefix + key)))
 
 
 def make_cache(settings: Settings) -> Cache:

@@ -25,7 +25,6 @@ from starlette.requests import ClientDisconnect
 
 from common.auth import Principal
 from common.deps import (
-    Cached,
     CurrentUser,
     PeerServices,
     ReadDB,
@@ -65,8 +64,8 @@ def page_of(out: type, rows: list[Any], total: int, page: Any) -> Any:
 
 @router.get("/lookups/departments", response_model=schemas.DepartmentLookups,
             **doc("lookup_departments", "Active clinical departments", "lookups"))
-def lookup_departments(query: Annotated[schemas.LookupQuery, Query()], peers: PeerServices, cached: Cached) -> Any:
-    return schemas.DepartmentLookups(items=service.lookup_departments(peers, cached, query.q))
+def lookup_departments(query: Annotated[schemas.LookupQuery, Query()], peers: PeerServices) -> Any:
+    return schemas.DepartmentLookups(items=service.lookup_departments(peers, query.q))
 
 
 @router.get("/lookups/on-duty", response_model=schemas.OnDutyList,
@@ -77,16 +76,15 @@ def lookup_on_duty(query: Annotated[schemas.OnDutyQuery, Query()], peers: PeerSe
 
 @router.get("/lookups/drugs", response_model=Page[schemas.DrugLookup],
             **doc("lookup_drugs", "Active drugs with their retail prices", "lookups"))
-def lookup_drugs(query: Annotated[schemas.LookupQuery, Query()], page: Pagination, peers: PeerServices,
-                 cached: Cached) -> Any:
-    return service.lookup_drugs(peers, cached, query.q, page)
+def lookup_drugs(query: Annotated[schemas.LookupQuery, Query()], page: Pagination, peers: PeerServices) -> Any:
+    return service.lookup_drugs(peers, query.q, page)
 
 
 @router.get("/lookups/medical-items", response_model=Page[schemas.MedicalItemLookup],
             **doc("lookup_medical_items", "Active items of the price list", "lookups"))
-def lookup_medical_items(query: Annotated[schemas.LookupQuery, Query()], page: Pagination, peers: PeerServices,
-                         cached: Cached) -> Any:
-    return service.lookup_medical_items(peers, cached, query.q, page)
+def lookup_medical_items(query: Annotated[schemas.LookupQuery, Query()], page: Pagination,
+                         peers: PeerServices) -> Any:
+    return service.lookup_medical_items(peers, query.q, page)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ events emitted here.
 
 Other services:
 - DBS (master data) is read through its internal look-ups with this service's own token: a cashier holds only
-  `outpatient`. Screen look-ups are cached briefly; pricing always asks DBS, so a price is the price at the
-  moment of pricing, and is then snapshotted on the line.
+  `outpatient`. DBS caches those answers itself and drops them when master data changes, so nothing is cached
+  here (a department added a moment ago is offered at once); a price is the price at the moment of pricing,
+  and is then snapshotted on the line.
 - DMS (schedules) books, releases and marks visits of slots, idempotently by registration number. A call that
   took effect in DMS is undone by a compensation registered with `after_rollback` if this transaction then
   fails (a booked slot is released; a released one is booked again), and every compensation is logged.
@@ -24,7 +25,6 @@ holds the database's write lock from its start, which serialises the same way.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -41,7 +41,6 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 from common.auth import Principal
 from common.client import PeerError, Peers
 from common.db import Database, WriteSession, after_rollback
-from common.deps import CacheView
 from common.errors import AppError, Conflict, NotFound, ServiceUnavailable, Unprocessable
 from common.events import emit
 from common.logging import get_logger
@@ -212,42 +211,31 @@ def _dbs_by_ids(peers: Peers, namespace: str, ids: Sequence[int]) -> dict[int, d
     return {row["id"]: row for row in _dbs_page(peers, namespace, params)["items"]}
 
 
-def _cache_key(**params: Any) -> str:
-    return json.dumps(params, sort_keys=True, ensure_ascii=False, default=str)
+def lookup_departments(peers: Peers, q: str | None) -> list[dict[str, Any]]:
+    """Active clinical departments (for registration)."""
+    params: list[tuple[str, Any]] = [("kind", "clinical"), ("active", "true"), ("size", 100)]
+    if q:
+        params.append(("q", q))
+    items = _dbs_page(peers, "departments", params)["items"]
+    return [{"id": d["id"], "code": d["code"], "name": d["name"]} for d in items]
 
 
-def lookup_departments(peers: Peers, cached: CacheView, q: str | None) -> list[dict[str, Any]]:
-    """Active clinical departments (for registration), briefly cached."""
-
-    def load() -> list[dict[str, Any]]:
-        params: list[tuple[str, Any]] = [("kind", "clinical"), ("active", "true"), ("size", 100)]
-        if q:
-            params.append(("q", q))
-        items = _dbs_page(peers, "departments", params)["items"]
-        return [{"id": d["id"], "code": d["code"], "name": d["name"]} for d in items]
-
-    return cached.get_or_load("dbs-departments", _cache_key(q=q), load)
-
-
-def _lookup_page(peers: Peers, cached: CacheView, namespace: str, out: type[BaseModel], q: str | None,
+def _lookup_page(peers: Peers, namespace: str, out: type[BaseModel], q: str | None,
                  page: PageParams) -> dict[str, Any]:
-    def load() -> dict[str, Any]:
-        params: list[tuple[str, Any]] = [("active", "true"), ("page", page.page), ("size", page.size)]
-        if q:
-            params.append(("q", q))
-        body = _dbs_page(peers, namespace, params)
-        items = [_peer_model(out, row, "dbs").model_dump(mode="json") for row in body["items"]]
-        return {"items": items, "total": body["total"], "page": page.page, "size": page.size}
-
-    return cached.get_or_load(f"dbs-{namespace}", _cache_key(q=q, page=page.page, size=page.size), load)
+    params: list[tuple[str, Any]] = [("active", "true"), ("page", page.page), ("size", page.size)]
+    if q:
+        params.append(("q", q))
+    body = _dbs_page(peers, namespace, params)
+    items = [_peer_model(out, row, "dbs").model_dump(mode="json") for row in body["items"]]
+    return {"items": items, "total": body["total"], "page": page.page, "size": page.size}
 
 
-def lookup_drugs(peers: Peers, cached: CacheView, q: str | None, page: PageParams) -> dict[str, Any]:
-    return _lookup_page(peers, cached, "drugs", schemas.DrugLookup, q, page)
+def lookup_drugs(peers: Peers, q: str | None, page: PageParams) -> dict[str, Any]:
+    return _lookup_page(peers, "drugs", schemas.DrugLookup, q, page)
 
 
-def lookup_medical_items(peers: Peers, cached: CacheView, q: str | None, page: PageParams) -> dict[str, Any]:
-    return _lookup_page(peers, cached, "medical-items", schemas.MedicalItemLookup, q, page)
+def lookup_medical_items(peers: Peers, q: str | None, page: PageParams) -> dict[str, Any]:
+    return _lookup_page(peers, "medical-items", schemas.MedicalItemLookup, q, page)
 
 
 def lookup_on_duty(peers: Peers, department_id: int, day: date | None, session: str | None) -> schemas.OnDutyList:

@@ -96,8 +96,10 @@ def test_sigkill_on_one_instance_fails_no_get(platform: Platform, admin_token: s
                for line in gateway_log), "the gateway's breaker for the killed instance should have opened"
 
 
-def _cache_keys(port: int) -> list[str]:
-    return [k.decode() for k in redis.Redis(host="127.0.0.1", port=port).keys("dbs:*")]
+def _cache_keys(platform: Platform, port: int) -> list[str]:
+    """DBS's cache entries of this platform (each platform's keys carry its own prefix)."""
+    pattern = f"{platform.env['HAP_DB_SCHEMA_PREFIX']}dbs:*"
+    return [k.decode() for k in redis.Redis(host="127.0.0.1", port=port).keys(pattern)]
 
 
 def test_cache_fails_open_and_returns_after_failover(platform: Platform, admin_token: str) -> None:
@@ -105,7 +107,7 @@ def test_cache_fails_open_and_returns_after_failover(platform: Platform, admin_t
     headers = {"Authorization": f"Bearer {admin_token}"}
     warm = httpx.get(platform.gateway.url + "/api/datacenter/departments", params={"size": 7}, headers=headers)
     assert warm.status_code == 200
-    assert _cache_keys(old_master), "the read should have been cached in Redis"
+    assert _cache_keys(platform, old_master), "the read should have been cached in Redis"
     killed = testinfra.kill_redis_master()
     try:
         with Stream(platform, admin_token, threads=2, vary=True) as stream:
@@ -118,7 +120,7 @@ def test_cache_fails_open_and_returns_after_failover(platform: Platform, admin_t
 
         def cached_on_new_master() -> bool:
             httpx.get(platform.gateway.url + "/api/datacenter/units", params={"q": tag}, headers=headers)
-            return any(tag in key for key in _cache_keys(new_master))
+            return any(tag in key for key in _cache_keys(platform, new_master))
 
         wait_until(cached_on_new_master, 15, 0.3, "reads to be cached on the promoted master")
     finally:

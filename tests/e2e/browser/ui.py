@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Response, expect
 
 from tests.harness import ADMIN_PASSWORD, ROOT
 
@@ -175,3 +176,29 @@ def doc_screenshot(page: Page, name: str) -> Path:
     page.screenshot(path=str(path), animations="disabled", caret="hide",
                     style=".el-message { visibility: hidden !important; }")
     return path
+
+
+# -- selects, and the answers a page received ------------------------------------------------------------------
+
+
+def pick(page: Page, select: str, option: str) -> None:
+    """Opens the select `select` and clicks its option `option` (both `data-test` names); waits for it to close."""
+    tid(page, select).click()
+    item = tid(page, option)
+    expect(item).to_be_visible()
+    item.click()
+    expect(item).to_be_hidden()
+
+
+def answered(response: Response, status: int) -> dict[str, Any]:
+    """The JSON of a response the page received, after checking its status (the body is in the message if not)."""
+    assert response.status == status, f"{response.request.method} {response.url}: {response.status} {response.text()}"
+    return response.json()
+
+
+def api_call(method: str, path_part: str) -> Callable[[Response], bool]:
+    """A predicate for `page.expect_response`: the page's `method` request whose URL contains `path_part`."""
+    return lambda r: r.request.method == method and path_part in r.url
+
+
+# -- ids of master data that no other test platform uses ---------------------------------------------------------
