@@ -29,6 +29,7 @@
  */
 import type { AxiosResponse } from 'axios'
 
+import type { Schedule, ScheduleStatus, Session } from './dms'
 import { ApiError, NO_ENVELOPE } from './errors'
 import { http } from './http'
 import type { Money, Page, PageQuery } from './types'
@@ -40,7 +41,10 @@ const P = OUTPATIENT_PREFIX
 
 // --- enums (the contract's spellings) -------------------------------------------------------------------------
 
-export const SESSIONS = ['morning', 'afternoon', 'night'] as const
+// The scheduling ones are scheduling's own (OMS passes its sessions on unchanged).
+export { SCHEDULE_STATUSES, SESSIONS } from './dms'
+export type { ScheduleStatus, Session }
+
 export const GENDERS = ['male', 'female', 'unknown'] as const
 export const PAYMENT_METHODS = ['cash', 'card', 'wechat', 'alipay', 'insurance'] as const
 export const REGISTRATION_STATUSES = ['pending_payment', 'registered', 'visited', 'cancelled', 'refunded'] as const
@@ -50,10 +54,8 @@ export const ITEM_LINE_STATUSES = ['unpaid', 'paid', 'examined', 'refunded', 'ca
 export const EXAM_STATUSES = ['pending', 'done'] as const
 export const PAYMENT_KINDS = ['payment', 'refund'] as const
 export const PAYMENT_TARGETS = ['registration', 'prescription', 'item_order'] as const
-export const SCHEDULE_STATUSES = ['open', 'closed', 'cancelled'] as const
 export const ATTACHMENT_TYPES = ['application/pdf', 'image/png', 'image/jpeg'] as const
 
-export type Session = (typeof SESSIONS)[number]
 export type Gender = (typeof GENDERS)[number]
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number]
 export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number]
@@ -63,7 +65,6 @@ export type ItemLineStatus = (typeof ITEM_LINE_STATUSES)[number]
 export type ExamStatus = (typeof EXAM_STATUSES)[number]
 export type PaymentKind = (typeof PAYMENT_KINDS)[number]
 export type PaymentTarget = (typeof PAYMENT_TARGETS)[number]
-export type ScheduleStatus = (typeof SCHEDULE_STATUSES)[number]
 export type AttachmentType = (typeof ATTACHMENT_TYPES)[number]
 
 /** The largest attachment the server takes: 20 × 1024 × 1024 bytes. */
@@ -77,27 +78,8 @@ export interface DepartmentOption {
   name: string
 }
 
-/** One clinic session of one doctor (scheduling's ScheduleOut). `remaining` is 0 when the session is not open. */
-export interface OnDutySession {
-  id: number
-  doctor_id: number
-  doctor_name: string
-  department_id: number
-  department_name: string
-  schedule_date: string
-  session: Session
-  registration_type_id: number
-  registration_type_name: string
-  fee: Money
-  quota: number
-  booked: number
-  visited: number
-  remaining: number
-  status: ScheduleStatus
-  note: string | null
-  created_at: string
-  updated_at: string
-}
+/** One clinic session of one doctor: scheduling's own type (OMS passes DMS's answer on unchanged). */
+export type OnDutySession = Schedule
 
 export interface DrugOption {
   id: number
