@@ -37,7 +37,8 @@ HOP_BY_HOP = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailers",
     b"transfer-encoding", b"upgrade", b"host", b"content-length",
 })
-_RESPONSE_SKIP = frozenset(h.decode() for h in HOP_BY_HOP)
+# Also the headers the gateway's own server writes on every response: relaying the upstream's would send two.
+_RESPONSE_SKIP = frozenset(h.decode() for h in HOP_BY_HOP) | {"date", "server"}
 
 
 def match_route(path: str) -> tuple[str, str] | None:
@@ -265,6 +266,8 @@ class Proxy:
                 await send({"type": "http.response.start", "status": response.status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
+            if response.content_length is not None:  # streamed, but the client may still know the size
+                headers.append((b"content-length", str(response.content_length).encode()))
             await send({"type": "http.response.start", "status": response.status, "headers": headers})
             async for chunk in response.content.iter_chunked(64 * 1024):
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})

@@ -218,6 +218,9 @@ def test_attachments_are_checked_by_content_and_outlive_restarts(platform: Platf
                 response = reader.get(f"/api/outpatient/attachments/{attachment_id}")
                 assert response.status_code == 200, response.text
                 assert hashlib.sha256(response.content).digest() == hashlib.sha256(data).digest(), name
+                # Relayed by the gateway (streamed when large) with its size known and one Date header.
+                assert response.headers["content-length"] == str(len(data))
+                assert len(response.headers.get_list("date")) == 1
                 assert response.headers["x-content-type-options"] == "nosniff"
             upload = reader.post(url, params={"filename": "r.pdf"}, content=PDF)
             assert upload.status_code == 403  # read is not write
