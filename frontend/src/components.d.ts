@@ -63,6 +63,7 @@ declare module 'vue' {
     ElTableColumn: typeof import('element-plus/es')['ElTableColumn']
     ElTag: typeof import('element-plus/es')['ElTag']
     ElTooltip: typeof import('element-plus/es')['ElTooltip']
+    FilterSelect: typeof import('./components/dms/FilterSelect.vue')['default']
     GrantsMatrix: typeof import('./components/system/GrantsMatrix.vue')['default']
     InUseDialog: typeof import('./components/dbs/InUseDialog.vue')['default']
     LanguageSwitch: typeof import('./components/LanguageSwitch.vue')['default']
